@@ -1,0 +1,141 @@
+/**
+ * The flight software deployment: which components run, on which rate groups, and `skynode fsw`, which starts
+ * them on a board. Composition only: the behaviour lives in the components.
+ */
+import { resolve } from 'node:path';
+import type { DestinationStream } from 'pino';
+import { boards } from '../../boards/index.js';
+import type { TelemetrySample } from '../core/bus.js';
+import { type MissionClock, RealClock } from '../core/clock.js';
+import type { AnyComponent } from '../core/component.js';
+import { DEFAULT_RATE_GROUPS, FlightStack } from '../core/executive.js';
+import { createLogger, type Logger, type LogLevel } from '../core/log.js';
+import { openStateStore } from '../core/persistence.js';
+import type { BoardDefinition } from '../hal/board.js';
+import { health } from '../services/health/health.js';
+
+/** The components of the flight software, in start-up order. The mission dictionary derives from this list. */
+export const flightComponents: readonly AnyComponent[] = [health];
+
+export const flightRateGroups = DEFAULT_RATE_GROUPS;
+
+export const DEFAULT_STATE_DIR = '.skynode-state';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function findBoard(name: string): BoardDefinition {
+  const board = boards[name];
+  if (!board) {
+    throw new UsageError(
+      `unknown board '${name}': choose one of ${Object.keys(boards).join(', ')} (--board NAME)`,
+    );
+  }
+  return board;
+}
+
+export interface FlightOptions {
+  readonly board: string;
+  readonly stateDir: string;
+  readonly logLevel?: LogLevel;
+  readonly logDestination?: DestinationStream;
+  readonly clock?: MissionClock;
+  /** Log the telemetry of each component at most this often (seconds); 0: never. */
+  readonly telemetryLogIntervalS?: number;
+}
+
+export interface RunningFlight {
+  readonly stack: FlightStack;
+  readonly logger: Logger;
+  readonly board: BoardDefinition;
+  shutdown(reason: string): void;
+}
+
+/** Opens the board and the state directory and starts the stack on them. */
+export function startFlight(options: FlightOptions): RunningFlight {
+  const board = findBoard(options.board);
+  const clock = options.clock ?? new RealClock();
+  const logger = createLogger({
+    clock,
+    level: options.logLevel ?? 'info',
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const stateDir = resolve(options.stateDir);
+  const store = openStateStore(stateDir);
+  let hardware: ReturnType<BoardDefinition['open']>;
+  try {
+    hardware = board.open({ stateDir });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  let stack: FlightStack;
+  try {
+    stack = FlightStack.start({
+      components: flightComponents,
+      clock,
+      store,
+      logger: logger.child({ board: board.name }),
+      hal: hardware.devices,
+      rateGroups: flightRateGroups,
+    });
+  } catch (error) {
+    hardware.close();
+    store.close();
+    throw error;
+  }
+  const stopTelemetryLog = logTelemetry(stack, logger, options.telemetryLogIntervalS ?? 1);
+  let down = false;
+  return {
+    stack,
+    logger,
+    board,
+    shutdown(reason) {
+      if (down) return;
+      down = true;
+      stopTelemetryLog();
+      stack.stop();
+      hardware.close();
+      store.close();
+      logger.info({ reason }, 'flight stack stopped');
+    },
+  };
+}
+
+/**
+ * One log line per component with the values it published since its last line, at most every `intervalS`
+ * (mission time), written when a rate-group tick completes so a tick's samples land together.
+ */
+function logTelemetry(stack: FlightStack, logger: Logger, intervalS: number): () => void {
+  if (intervalS <= 0) return () => {};
+  const pending = new Map<string, Record<string, unknown>>();
+  const lastLogged = new Map<string, number>();
+  const samples = stack.bus.telemetry$.subscribe((sample: TelemetrySample) => {
+    const dot = sample.name.indexOf('.');
+    const component = sample.name.slice(0, dot);
+    let values = pending.get(component);
+    if (!values) {
+      values = {};
+      pending.set(component, values);
+    }
+    values[sample.name.slice(dot + 1)] = sample.value;
+  });
+  const ticks = [...stack.rateGroups.values()].map((group) =>
+    group.ticks$.subscribe(() => {
+      const now = stack.clock.now();
+      for (const [component, values] of pending) {
+        const last = lastLogged.get(component);
+        // 10 % slack: a tick a few ms early must not push a 1 s line to the next tick.
+        if (last !== undefined && now - last < intervalS * 900) continue;
+        logger.info({ component, telemetry: values }, 'telemetry');
+        lastLogged.set(component, now);
+        pending.delete(component);
+      }
+    }),
+  );
+  return () => {
+    samples.unsubscribe();
+    for (const t of ticks) t.unsubscribe();
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * `skynode`: the one command for flight, ground and tools. Composition only; each subcommand lives in its file.
+ */
+import { parseArgs } from 'node:util';
+import { buildDictionary, DictionaryError, dictionaryToJson } from '../core/dictionary.js';
+import type { LogLevel } from '../core/log.js';
+import { runDemo } from './demo.js';
+import { DEFAULT_STATE_DIR, flightComponents, startFlight, UsageError } from './fsw.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const USAGE = `skynode: flight software for orbital AI compute nodes
+
+Usage:
+  skynode demo [options]        flight stack on the simulated board with a live terminal view (npm start)
+  skynode fsw [options]         run the flight software on a board, logging JSON lines to stdout
+  skynode dict [--format json]  print the mission dictionary derived from the deployed components
+  skynode help                  this text; 'skynode COMMAND --help' for a command's options
+`;
+
+const FSW_HELP = `skynode fsw: run the flight software
+
+Options:
+  --board NAME            board file from boards/ (default: sim)
+  --state-dir DIR         where parameters, boot count and other durable state live (default: ${DEFAULT_STATE_DIR})
+  --log-level LEVEL       ${LOG_LEVELS.join('|')} (default: info)
+  --telemetry-log S       log each component's telemetry at most every S seconds; 0 turns it off (default: 1)
+  -h, --help              this text
+`;
+
+const DEMO_HELP = `skynode demo: the flight stack on the simulated board, with its telemetry and events live in the terminal
+
+Type a command at the prompt (for example: health.NOOP), 'help' for the list, 'quit' to leave.
+On a non-interactive terminal, commands are read one per line from standard input and the view is printed
+every --refresh seconds.
+
+Options:
+  --board NAME            board file from boards/ (default: sim)
+  --state-dir DIR         durable state (default: ${DEFAULT_STATE_DIR}/demo); the flight log goes to DIR/fsw.log
+  --duration S            stop after S seconds (default: run until quit)
+  --refresh S             seconds between redraws (default: 0.5 interactive, 5 otherwise)
+  -h, --help              this text
+`;
+
+const DICT_HELP = `skynode dict: print the mission dictionary
+
+Options:
+  --format json           output format (json; xtce and cosmos come with the telemetry exports)
+  -h, --help              this text
+
+The JSON carries "crc32": the CRC-32 (zlib) of the canonical JSON (keys sorted, no whitespace) of everything
+else in it. The flight software reports the same CRC, so a ground station can tell that its copy matches.
+`;
+
+function seconds(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0)
+    throw new UsageError(`${name} takes a number of seconds >= 0, not '${text}'`);
+  return value;
+}
+
+function logLevel(text: string | undefined): LogLevel {
+  if (text === undefined) return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    throw new UsageError(`--log-level takes one of ${LOG_LEVELS.join(', ')}, not '${text}'`);
+  }
+  return text as LogLevel;
+}
+
+async function fsw(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      board: { type: 'string', default: 'sim' },
+      'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+      'log-level': { type: 'string' },
+      'telemetry-log': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(FSW_HELP);
+    return 0;
+  }
+  const flight = startFlight({
+    board: values.board,
+    stateDir: values['state-dir'],
+    logLevel: logLevel(values['log-level']),
+    telemetryLogIntervalS: seconds('--telemetry-log', values['telemetry-log'], 1),
+  });
+  return await new Promise<number>((resolveExit) => {
+    const stop = (signal: NodeJS.Signals) => {
+      flight.shutdown(signal);
+      resolveExit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('uncaughtException', (error) => {
+      flight.logger.fatal({ err: error }, 'uncaught exception: stopping');
+      flight.shutdown('uncaughtException');
+      resolveExit(1);
+    });
+  });
+}
+
+async function demo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      board: { type: 'string', default: 'sim' },
+      'state-dir': { type: 'string', default: `${DEFAULT_STATE_DIR}/demo` },
+      duration: { type: 'string' },
+      refresh: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(DEMO_HELP);
+    return 0;
+  }
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const duration = seconds('--duration', values.duration, 0);
+  return await runDemo({
+    board: values.board,
+    stateDir: values['state-dir'],
+    durationS: duration > 0 ? duration : undefined,
+    refreshS: seconds('--refresh', values.refresh, interactive ? 0.5 : 5),
+    interactive,
+  });
+}
+
+function dict(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { format: { type: 'string', default: 'json' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(DICT_HELP);
+    return 0;
+  }
+  if (values.format !== 'json') {
+    throw new UsageError(`--format ${values.format} is not available yet: use --format json`);
+  }
+  const dictionary = buildDictionary(flightComponents);
+  process.stdout.write(`${JSON.stringify(dictionaryToJson(dictionary), null, 2)}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'fsw':
+        return await fsw(rest);
+      case 'demo':
+        return await demo(rest);
+      case 'dict':
+        return dict(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`skynode: unknown command '${command}'\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(
+        `skynode ${command}: ${(error as Error).message}\nRun 'skynode ${command} --help'.\n`,
+      );
+      return 2;
+    }
+    if (error instanceof DictionaryError) {
+      process.stderr.write(`skynode: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,151 @@
+/**
+ * Health of the flight software itself: uptime, boot count, memory, event-loop lag, CPU load and rate-group
+ * overruns, sampled at 1 Hz; a no-op command to check the command path end to end (as cFS apps have).
+ */
+import '../../hal/index.js';
+import { defineComponent } from '../../core/component.js';
+import { bool, f32, str, u32 } from '../../core/types.js';
+
+const MIB = 1024 * 1024;
+
+export const health = defineComponent({
+  name: 'health',
+  description:
+    'Health of the flight software process: uptime, boot count, memory, event-loop lag, CPU, overruns',
+  commands: {
+    NOOP: { opcode: 0x0101, description: 'Does nothing but count and report: checks the command path' },
+    RESET_COUNTERS: { opcode: 0x0102, description: 'Zeroes the no-op and lag-warning counters' },
+  },
+  telemetry: {
+    uptimeS: {
+      id: 0x0101,
+      type: u32({ units: 's' }),
+      description: 'Seconds of mission time since this start',
+    },
+    bootCount: {
+      id: 0x0102,
+      type: u32(),
+      description: 'Starts with this state directory, this one included',
+    },
+    rssMiB: { id: 0x0103, type: f32({ units: 'MiB' }), description: 'Resident memory of the process' },
+    heapUsedMiB: { id: 0x0104, type: f32({ units: 'MiB' }), description: 'JavaScript heap in use' },
+    eventLoopLagMs: {
+      id: 0x0105,
+      type: f32({ units: 'ms' }),
+      description: 'Worst event-loop delay in the last second',
+    },
+    cpuPercent: {
+      id: 0x0106,
+      type: f32({ units: '%' }),
+      description: 'CPU time over real time (100 = one core)',
+    },
+    overruns: {
+      id: 0x0107,
+      type: u32(),
+      description: 'Rate-group ticks that ran past their period, all groups',
+    },
+    skippedTicks: {
+      id: 0x0108,
+      type: u32(),
+      description: 'Rate-group slots skipped because a group ran late',
+    },
+    noopCount: { id: 0x0109, type: u32(), description: 'NOOP commands executed since the last reset' },
+    lagWarnings: { id: 0x010a, type: u32(), description: 'LAG_HIGH events since the last reset' },
+  },
+  events: {
+    BOOT: {
+      id: 0x0101,
+      severity: 'info',
+      args: { bootCount: u32(), clock: str({ maxLength: 16 }) },
+      message: 'flight software started, boot {bootCount} ({clock} time)',
+    },
+    NOOP: { id: 0x0102, severity: 'info', args: { count: u32() }, message: 'no-op {count}' },
+    LAG_HIGH: {
+      id: 0x0103,
+      severity: 'low',
+      args: { lagMs: f32({ units: 'ms' }), limitMs: f32({ units: 'ms' }) },
+      message: 'event loop delayed {lagMs} ms (limit {limitMs} ms)',
+    },
+    OVERRUN: {
+      id: 0x0104,
+      severity: 'low',
+      args: {
+        group: str({ maxLength: 16 }),
+        durationMs: f32({ units: 'ms' }),
+        periodMs: f32({ units: 'ms' }),
+      },
+      message: 'rate group {group} ran {durationMs} ms in a {periodMs} ms period',
+    },
+    COUNTERS_RESET: { id: 0x0105, severity: 'info', message: 'health counters reset' },
+  },
+  params: {
+    lagLimitMs: {
+      id: 0x0101,
+      type: f32({ min: 1, max: 60_000, units: 'ms' }),
+      default: 200,
+      description: 'Event-loop delay above which LAG_HIGH is raised',
+    },
+    reportOverruns: {
+      id: 0x0102,
+      type: bool(),
+      default: true,
+      description: 'Raise an OVERRUN event for every rate-group overrun',
+    },
+  },
+  setup(ctx) {
+    let noopCount = 0;
+    let lagWarnings = 0;
+    const monitor = ctx.hal.process;
+
+    ctx.events.BOOT({ bootCount: ctx.system.bootCount, clock: ctx.clock.kind });
+
+    // Overruns are reported as they happen: they are rare, and each one says a deadline was missed.
+    const overruns = ctx.system.overruns$.subscribe((overrun) => {
+      if (ctx.params.get('reportOverruns')) {
+        ctx.events.OVERRUN({
+          group: overrun.group,
+          durationMs: overrun.durationMs,
+          periodMs: overrun.periodMs,
+        });
+      }
+    });
+    ctx.every('1Hz', () => {
+      const groups = ctx.system.rateGroups();
+      ctx.tlm.uptimeS(Math.floor((ctx.clock.now() - ctx.system.startedMs) / 1000));
+      ctx.tlm.bootCount(ctx.system.bootCount);
+      ctx.tlm.overruns(groups.reduce((sum, g) => sum + g.overruns, 0));
+      ctx.tlm.skippedTicks(groups.reduce((sum, g) => sum + g.skipped, 0));
+      ctx.tlm.noopCount(noopCount);
+      ctx.tlm.lagWarnings(lagWarnings);
+      if (monitor) {
+        const reading = monitor.read();
+        ctx.tlm.rssMiB(reading.rssBytes / MIB);
+        ctx.tlm.heapUsedMiB(reading.heapUsedBytes / MIB);
+        ctx.tlm.eventLoopLagMs(reading.eventLoopLagMs);
+        ctx.tlm.cpuPercent(reading.elapsedMs > 0 ? (100 * reading.cpuMs) / reading.elapsedMs : 0);
+        const limitMs = ctx.params.get('lagLimitMs');
+        if (reading.eventLoopLagMs > limitMs) {
+          lagWarnings += 1;
+          ctx.events.LAG_HIGH({ lagMs: reading.eventLoopLagMs, limitMs });
+        }
+      }
+    });
+
+    return {
+      commands: {
+        NOOP: () => {
+          noopCount += 1;
+          ctx.events.NOOP({ count: noopCount });
+          return undefined;
+        },
+        RESET_COUNTERS: () => {
+          noopCount = 0;
+          lagWarnings = 0;
+          ctx.events.COUNTERS_RESET();
+          return undefined;
+        },
+      },
+      stop: () => overruns.unsubscribe(),
+    };
+  },
+});
