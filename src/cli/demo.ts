@@ -25,22 +25,38 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const logFile = join(stateDir, 'fsw.log');
   // The flight log goes to a file so that it does not tear through the view.
   mkdirSync(stateDir, { recursive: true });
+  const out = process.stdout;
+  // A reader that goes away (`| head`, a closed terminal) ends the demo instead of crashing it.
+  out.on('error', () => process.kill(process.pid, 'SIGTERM'));
+  let table: TelemetryTable | undefined;
+  const subscriptions: Subscription[] = [];
   const flight = startFlight({
     board: options.board,
     stateDir,
     logDestination: pino.destination({ dest: logFile, sync: true, mkdir: true }),
+    beforeStart: (stack) => {
+      table = new TelemetryTable(stack.bus);
+      if (!options.interactive) {
+        // Plain output: events print as they happen, from the first one of start-up on.
+        out.write(
+          `skynode demo | board ${options.board} | boot ${stack.bootCount}\nflight log: ${logFile}\n`,
+        );
+        subscriptions.push(
+          stack.bus.events$.subscribe((event) => out.write(`event ${formatEvent(event)}\n`)),
+        );
+      }
+    },
   });
   const { stack } = flight;
-  const table = new TelemetryTable(stack.bus);
+  if (!table) throw new Error('demo: the flight stack started without its view');
+  const view: TelemetryTable = table;
   const dictionary = stack.dictionary;
   const title = () =>
     `skynode demo | board ${flight.board.name} | boot ${stack.bootCount} | dictionary 0x${dictionary.crc32
       .toString(16)
       .padStart(8, '0')} | ${new Date(stack.clock.now()).toISOString().slice(0, 19)}Z`;
-  const out = process.stdout;
   let input = '';
   let status = `flight log: ${logFile} | type 'help' for commands, 'quit' to leave`;
-  const subscriptions: Subscription[] = [];
 
   const help = () =>
     ['commands:', ...dictionary.commands.map((c) => `  ${commandUsage(c)}`), '  help', '  quit'].join('\n');
@@ -66,7 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
 
   const draw = () => {
-    const screen = renderView(dictionary, table, {
+    const screen = renderView(dictionary, view, {
       title: title(),
       now: stack.clock.now(),
       colour: options.interactive,
@@ -96,14 +112,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         draw();
       }
       process.stdin.pause();
-      table.close();
+      view.close();
       flight.shutdown(reason);
       resolveExit(code);
     };
 
     if (!options.interactive) {
-      out.write(`${title()}\nflight log: ${logFile}\n`);
-      subscriptions.push(stack.bus.events$.subscribe((event) => out.write(`event ${formatEvent(event)}\n`)));
       const lines = createInterface({ input: process.stdin, terminal: false });
       let queue = Promise.resolve();
       lines.on('line', (line) => {

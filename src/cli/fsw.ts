@@ -41,6 +41,8 @@ export interface FlightOptions {
   readonly logLevel?: LogLevel;
   readonly logDestination?: DestinationStream;
   readonly clock?: MissionClock;
+  /** Called with the stack before its components start, so subscribers see everything from the first event. */
+  readonly beforeStart?: (stack: FlightStack) => void;
   /** Log the telemetry of each component at most this often (seconds); 0: never. */
   readonly telemetryLogIntervalS?: number;
 }
@@ -72,7 +74,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
   }
   let stack: FlightStack;
   try {
-    stack = FlightStack.start({
+    stack = FlightStack.create({
       components: flightComponents,
       clock,
       store,
@@ -80,6 +82,8 @@ export function startFlight(options: FlightOptions): RunningFlight {
       hal: hardware.devices,
       rateGroups: flightRateGroups,
     });
+    options.beforeStart?.(stack);
+    stack.start();
   } catch (error) {
     hardware.close();
     store.close();

@@ -110,6 +110,7 @@ export class FlightStack {
   private readonly subscriptions = new Subscription();
   private nextRequestId = 1;
   private stopped = false;
+  private started = false;
 
   private constructor(private readonly options: StackOptions) {
     const { clock, logger, store } = options;
@@ -143,28 +144,43 @@ export class FlightStack {
     this.subscriptions.add(this.bus.events$.subscribe((event) => this.logEvent(event)));
   }
 
-  /** Builds the dictionary (throwing DictionaryError on clashes), sets every component up and starts the rate groups. */
+  /**
+   * Builds the dictionary (throwing DictionaryError on clashes), the parameters and the bus, without starting
+   * anything: subscribe to `bus` here to see everything from the first event on, then call `start()`.
+   */
+  static create(options: StackOptions): FlightStack {
+    return new FlightStack(options);
+  }
+
+  /** `create` then `start`. */
   static start(options: StackOptions): FlightStack {
-    const stack = new FlightStack(options);
+    return FlightStack.create(options).start();
+  }
+
+  /** Sets every component up, in deployment order, and starts the rate groups. */
+  start(): this {
+    if (this.started) throw new Error('flight stack already started');
+    this.started = true;
+    const { options } = this;
     try {
-      for (const component of options.components) stack.setUp(component);
+      for (const component of options.components) this.setUp(component);
     } catch (error) {
-      stack.stop();
+      this.stop();
       throw error;
     }
-    for (const group of stack.rateGroups.values()) group.start();
+    for (const group of this.rateGroups.values()) group.start();
     options.logger.info(
       {
-        bootCount: stack.bootCount,
+        bootCount: this.bootCount,
         components: options.components.map((c) => c.name),
-        dictionaryCrc: `0x${stack.dictionary.crc32.toString(16).padStart(8, '0')}`,
-        rateGroups: Object.fromEntries([...stack.rateGroups].map(([n, g]) => [n, g.hz])),
+        dictionaryCrc: `0x${this.dictionary.crc32.toString(16).padStart(8, '0')}`,
+        rateGroups: Object.fromEntries([...this.rateGroups].map(([n, g]) => [n, g.hz])),
         state: options.store.location,
         clock: options.clock.kind,
       },
       'flight stack started',
     );
-    return stack;
+    return this;
   }
 
   get clock(): MissionClock {

@@ -25,17 +25,11 @@ export function parseCommandLine(dictionary: MissionDictionary, line: string): P
   if (!name) return { ok: false, error: 'empty command' };
   const entry = dictionary.commandByName.get(name);
   if (!entry) {
-    const lower = name.toLowerCase();
-    const close = dictionary.commands.filter((c) =>
-      c.name.toLowerCase().includes(lower.split('.').pop() ?? lower),
+    const close = suggestions(
+      name,
+      dictionary.commands.map((c) => c.name),
     );
-    const hint =
-      close.length > 0
-        ? `; did you mean ${close
-            .map((c) => c.name)
-            .slice(0, 3)
-            .join(', ')}?`
-        : '';
+    const hint = close.length > 0 ? `; did you mean ${close.join(', ')}?` : '';
     return { ok: false, error: `unknown command ${name}${hint}` };
   }
   return parseArguments(entry, rest);
@@ -76,4 +70,33 @@ export function parseArguments(entry: CommandEntry, tokens: readonly string[]): 
 export function commandUsage(entry: CommandEntry): string {
   const args = Object.entries(entry.args).map(([arg, type]) => `${arg}=<${describeType(type)}>`);
   return [entry.name, ...args].join(' ') + (entry.hazardous ? '   (hazardous)' : '');
+}
+
+/** Names within a small edit distance of what was typed (case ignored), closest first. */
+export function suggestions(typed: string, names: readonly string[], most = 3): string[] {
+  const lower = typed.toLowerCase();
+  return names
+    .map((name) => ({ name, distance: editDistance(lower, name.toLowerCase()) }))
+    .filter(({ distance }) => distance <= Math.max(2, Math.floor(lower.length / 4)))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, most)
+    .map(({ name }) => name);
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
