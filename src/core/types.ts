@@ -100,13 +100,20 @@ export const i32 = numeric('i32');
 export const f32 = numeric('f32');
 export const f64 = numeric('f64');
 
-export function u64(options: BigIntOptions = {}): BigIntType<'u64'> {
-  return { kind: 'u64', ...options };
+function bigNumeric<K extends BigIntegerKind>(kind: K) {
+  return (options: BigIntOptions = {}): BigIntType<K> => {
+    const [lo, hi] = BIG_RANGE[kind];
+    if (options.min !== undefined && options.min < lo) throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
+    if (options.max !== undefined && options.max > hi) throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
+    if (options.min !== undefined && options.max !== undefined && options.min > options.max) {
+      throw new RangeError(`${kind}: min ${options.min} > max ${options.max}`);
+    }
+    return { kind, ...options };
+  };
 }
 
-export function i64(options: BigIntOptions = {}): BigIntType<'i64'> {
-  return { kind: 'i64', ...options };
-}
+export const u64 = bigNumeric('u64');
+export const i64 = bigNumeric('i64');
 
 export function bool(options: Described = {}): BoolType {
   return { kind: 'bool', ...options };
@@ -217,9 +224,10 @@ export function checkValue<T extends DataType>(type: T, value: unknown): Checked
     case 'u64':
     case 'i64': {
       if (typeof value !== 'bigint') return wrongType(type, value);
+      // The declared range narrows the natural one, never widens it (a hand-built type could try).
       const [lo, hi] = BIG_RANGE[type.kind];
-      const min = type.min ?? lo;
-      const max = type.max ?? hi;
+      const min = type.min !== undefined && type.min > lo ? type.min : lo;
+      const max = type.max !== undefined && type.max < hi ? type.max : hi;
       if (value < min || value > max) return outOfRange(`${value} not in [${min}, ${max}]`);
       return { ok: true, value: value as ValueOf<T> };
     }
@@ -229,8 +237,8 @@ export function checkValue<T extends DataType>(type: T, value: unknown): Checked
       if (!isFloat && !Number.isInteger(value)) return wrongType(type, value);
       if (isFloat && !Number.isFinite(value)) return outOfRange(`${value} is not finite`);
       const [lo, hi] = NATURAL_RANGE[type.kind];
-      const min = type.min ?? lo;
-      const max = type.max ?? hi;
+      const min = Math.max(type.min ?? lo, lo);
+      const max = Math.min(type.max ?? hi, hi);
       if (value < min || value > max) {
         return outOfRange(`${value} not in [${min}, ${max}]${type.units ? ` ${type.units}` : ''}`);
       }
@@ -258,15 +266,18 @@ export function parseValue<T extends DataType>(type: T, text: string): Checked<V
       return checkValue(type, Uint8Array.from(Buffer.from(hex, 'hex')));
     }
     case 'u64':
-    case 'i64':
-      if (!/^[-+]?(0x[0-9a-f]+|\d+)$/i.test(text.trim())) return wrongType(type, text);
-      return checkValue(type, BigInt(text.trim()));
+    case 'i64': {
+      // BigInt() takes hex only unsigned, so the sign is applied separately.
+      const match = /^([-+]?)(0x[0-9a-f]+|\d+)$/i.exec(text.trim());
+      if (!match) return wrongType(type, text);
+      const magnitude = BigInt(match[2] as string);
+      return checkValue(type, match[1] === '-' ? -magnitude : magnitude);
+    }
     default: {
-      const trimmed = text.trim();
-      if (trimmed === '' || !/^[-+]?(0x[0-9a-f]+|(\d+\.?\d*|\.\d+)(e[-+]?\d+)?)$/i.test(trimmed)) {
-        return wrongType(type, text);
-      }
-      return checkValue(type, Number(trimmed));
+      const match = /^([-+]?)(0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i.exec(text.trim());
+      if (!match) return wrongType(type, text);
+      const magnitude = Number(match[2]);
+      return checkValue(type, match[1] === '-' ? -magnitude : magnitude);
     }
   }
 }
