@@ -103,8 +103,10 @@ export const f64 = numeric('f64');
 function bigNumeric<K extends BigIntegerKind>(kind: K) {
   return (options: BigIntOptions = {}): BigIntType<K> => {
     const [lo, hi] = BIG_RANGE[kind];
-    if (options.min !== undefined && options.min < lo) throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
-    if (options.max !== undefined && options.max > hi) throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
+    if (options.min !== undefined && options.min < lo)
+      throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
+    if (options.max !== undefined && options.max > hi)
+      throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
     if (options.min !== undefined && options.max !== undefined && options.min > options.max) {
       throw new RangeError(`${kind}: min ${options.min} > max ${options.max}`);
     }
@@ -165,8 +167,20 @@ export type Checked<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: ValueError };
 
+/** A short rendering of any value for an error message; never throws (cycles, bigint inside objects). */
+function show(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    const text =
+      JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function wrongType(type: DataType, value: unknown): { ok: false; error: ValueError } {
-  const shown = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  const shown = show(value);
   return {
     ok: false,
     error: { code: 'wrong-type', message: `expected ${describeType(type)}, got ${shown}` },
