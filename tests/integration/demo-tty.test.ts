@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, tempDir } from '../support/cli.js';
 
 /** Strips terminal control sequences, leaving the text a person sees. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is exactly what is being stripped
 const plain = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 describe('skynode demo on a terminal', () => {
