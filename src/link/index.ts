@@ -1,0 +1,11 @@
+/** The link layer: wire protocols as pure functions on Uint8Array. No I/O, no clock reads. */
+export * from './clcw.js';
+export * from './crc16.js';
+export * from './farm.js';
+export * from './fop.js';
+export * from './kiss.js';
+export * from './pus.js';
+export * from './result.js';
+export * from './space-packet.js';
+export * from './tc-frame.js';
+export * from './tm-frame.js';
