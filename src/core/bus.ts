@@ -55,12 +55,32 @@ export type CommandResult =
 
 export type { CommandFailure };
 
+/** A space packet received from the ground and accepted by the link (frame, security and COP-1 checks passed). */
+export interface UplinkPacket {
+  readonly bytes: Uint8Array;
+  /** TC virtual channel it came on. */
+  readonly vcid: number;
+  readonly time: number;
+}
+
+/** A TM space packet for the downlink, complete with its packet error control. */
+export interface DownlinkPacket {
+  readonly bytes: Uint8Array;
+  /** TM virtual channel: 0 real-time, 1 playback (PROTOCOL.md). */
+  readonly vcid: number;
+  /** Higher goes first when the link is the bottleneck: verification and high-severity events above housekeeping. */
+  readonly priority: number;
+  readonly time: number;
+}
+
 export class SoftwareBus {
   private readonly telemetrySubject = new Subject<TelemetrySample>();
   private readonly byId = new Map<number, Subject<TelemetrySample>>();
   private readonly eventSubject = new Subject<EventRecord>();
   private readonly requestSubject = new Subject<CommandRequest>();
   private readonly resultSubject = new Subject<CommandResult>();
+  private readonly uplinkSubject = new Subject<UplinkPacket>();
+  private readonly downlinkSubject = new Subject<DownlinkPacket>();
 
   /** Every telemetry sample of every component. */
   readonly telemetry$: Observable<TelemetrySample> = this.telemetrySubject.asObservable();
@@ -69,6 +89,10 @@ export class SoftwareBus {
   readonly commands$: Observable<CommandRequest> = this.requestSubject.asObservable();
   /** The outcome of every command request, accepted or not. */
   readonly results$: Observable<CommandResult> = this.resultSubject.asObservable();
+  /** Packets from the ground, after the link's checks: what the commanding service reads. */
+  readonly uplink$: Observable<UplinkPacket> = this.uplinkSubject.asObservable();
+  /** Packets for the ground: what the downlink reads. */
+  readonly downlink$: Observable<DownlinkPacket> = this.downlinkSubject.asObservable();
 
   publishTelemetry(sample: TelemetrySample): void {
     this.telemetrySubject.next(sample);
@@ -86,6 +110,14 @@ export class SoftwareBus {
 
   publishResult(result: CommandResult): void {
     this.resultSubject.next(result);
+  }
+
+  publishUplink(packet: UplinkPacket): void {
+    this.uplinkSubject.next(packet);
+  }
+
+  publishDownlink(packet: DownlinkPacket): void {
+    this.downlinkSubject.next(packet);
   }
 
   /** Samples of one telemetry parameter, typed by its declaration. Dispatch is by ID, not a filter per sample. */
@@ -114,6 +146,8 @@ export class SoftwareBus {
     this.eventSubject.complete();
     this.requestSubject.complete();
     this.resultSubject.complete();
+    this.uplinkSubject.complete();
+    this.downlinkSubject.complete();
     for (const subject of this.byId.values()) subject.complete();
   }
 }

@@ -4,7 +4,10 @@
  * reaches it through the context given to `setup`, whose types are inferred from the declaration.
  */
 import type { Observable } from 'rxjs';
-import type { SoftwareBus } from './bus.js';
+import type { CommandResult, SoftwareBus } from './bus.js';
+import type { MissionDictionary } from './dictionary.js';
+import type { CommandAsk } from './executive.js';
+import type { ParameterStore } from './params.js';
 import type { MissionClock } from './clock.js';
 import type { Logger } from './log.js';
 import type { Overrun, RateGroupStats, Tick } from './rate-group.js';
@@ -141,6 +144,12 @@ export interface SystemInfo {
   readonly rateGroups: () => ReadonlyArray<{ readonly name: string; readonly hz: number } & RateGroupStats>;
   /** Overruns of every rate group as they happen. */
   readonly overruns$: Observable<Overrun>;
+  /** The mission dictionary: what the commanding and telemetry services encode and decode against. */
+  readonly dictionary: MissionDictionary;
+  /** Every parameter of the mission, by qualified name or ID (PUS service 20). */
+  readonly parameters: ParameterStore;
+  /** Validates and runs any command of the dictionary (PUS service 8, the schedule, event-actions). */
+  dispatch(ask: CommandAsk): Promise<CommandResult>;
 }
 
 export interface ComponentContext<T extends TelemetryDecls, E extends EventDecls, P extends ParamDecls> {

@@ -312,6 +312,9 @@ export class FlightStack {
         startedMs: this.startedMs,
         rateGroups: () => [...groups.values()].map((g) => ({ name: g.name, hz: g.hz, ...g.stats })),
         overruns$: merge(...[...groups.values()].map((g) => g.overruns$)),
+        dictionary: this.dictionary,
+        parameters: params,
+        dispatch: (ask) => this.dispatch(ask),
       },
       every(rateGroup, task) {
         const group = groups.get(rateGroup);
