@@ -5,11 +5,11 @@
  */
 import type { Observable } from 'rxjs';
 import type { CommandResult, SoftwareBus } from './bus.js';
+import type { MissionClock } from './clock.js';
 import type { MissionDictionary } from './dictionary.js';
 import type { CommandAsk } from './executive.js';
-import type { ParameterStore } from './params.js';
-import type { MissionClock } from './clock.js';
 import type { Logger } from './log.js';
+import type { ParameterStore } from './params.js';
 import type { Overrun, RateGroupStats, Tick } from './rate-group.js';
 import type { DataType, ValueOf, ValuesOf } from './types.js';
 

@@ -304,3 +304,22 @@ export function dictionaryToJson(dictionary: MissionDictionary): Record<string, 
   const content = JSON.parse(dictionary.canonicalJson) as Record<string, unknown>;
   return { ...content, crc32: `0x${dictionary.crc32.toString(16).padStart(8, '0')}` };
 }
+
+/**
+ * The housekeeping structures until the telemetry service declares its own: one per component, identified by
+ * the component's lowest telemetry ID, holding all its telemetry in ID order. Derived from the dictionary alone,
+ * so the ground derives the same.
+ */
+export function defaultHousekeepingStructures(dictionary: MissionDictionary): Map<number, string[]> {
+  const structures = new Map<number, string[]>();
+  for (const component of dictionary.components) {
+    const items = dictionary.telemetry.filter((t) => t.component === component.name);
+    const first = items[0];
+    if (first)
+      structures.set(
+        first.id,
+        items.map((t) => t.name),
+      );
+  }
+  return structures;
+}

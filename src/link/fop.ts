@@ -208,19 +208,24 @@ export class Fop1 {
   receiveClcw(clcw: ClcwReport): void {
     const nr = clcw.nr & 0xff;
     if (this.state === 'initial') return;
-    if (this.state === 'initialising-with-bc') return this.controlAcknowledged(clcw);
+    if (this.state === 'initialising-with-bc') {
+      this.controlAcknowledged(clcw);
+      return;
+    }
     if (this.state === 'initialising-without-bc') {
       if (!clcw.lockout && nr === this.vs) this.setState('active');
       return;
     }
     if (clcw.lockout) {
-      return this.alert('lockout', `FARM-1 is in lockout (N(R) ${nr}, V(S) ${this.vs})`);
+      this.alert('lockout', `FARM-1 is in lockout (N(R) ${nr}, V(S) ${this.vs})`);
+      return;
     }
     // N(R) must lie between NN(R) and V(S), modulo 256.
     const acked = (nr - this.nnr) & 0xff;
     const outstanding = (this.vs - this.nnr) & 0xff;
     if (acked > outstanding) {
-      return this.alert('nnr', `CLCW N(R) ${nr} is outside NN(R) ${this.nnr} .. V(S) ${this.vs}`);
+      this.alert('nnr', `CLCW N(R) ${nr} is outside NN(R) ${this.nnr} .. V(S) ${this.vs}`);
+      return;
     }
     if (acked > 0) this.acknowledge(acked);
     if (this.sent.length === 0) {
@@ -228,7 +233,8 @@ export class Fop1 {
       this.setState('active');
       if (clcw.retransmit && !clcw.wait) {
         // FARM-1 wants a retransmission but nothing is outstanding: it holds frames we never sent.
-        return this.alert('synch', `CLCW asks for retransmission with nothing outstanding (N(R) ${nr})`);
+        this.alert('synch', `CLCW asks for retransmission with nothing outstanding (N(R) ${nr})`);
+        return;
       }
       this.pump();
       return;
@@ -309,7 +315,8 @@ export class Fop1 {
 
   private retransmitAll(): void {
     if (this.transmissions >= this.transmissionLimit) {
-      return this.alert('limit', `sent ${this.transmissions} times without acknowledgement`);
+      this.alert('limit', `sent ${this.transmissions} times without acknowledgement`);
+      return;
     }
     this.transmissions += 1;
     this.setState('retransmit-without-wait');
@@ -325,7 +332,8 @@ export class Fop1 {
     this.counters.timerExpiries += 1;
     if (this.state === 'initialising-with-bc' && this.pendingControl) {
       if (this.transmissions >= this.transmissionLimit) {
-        return this.alert('limit', `BC frame sent ${this.transmissions} times without a confirming CLCW`);
+        this.alert('limit', `BC frame sent ${this.transmissions} times without a confirming CLCW`);
+        return;
       }
       this.transmissions += 1;
       this.counters.retransmitted += 1;

@@ -7,7 +7,6 @@ import { silentLogger } from '../../../src/core/log.js';
 import { packRecord } from '../../../src/core/pack.js';
 import { memoryStateStore, type StateStore } from '../../../src/core/persistence.js';
 import { unixMsToCuc } from '../../../src/core/time.js';
-import { f32, u16 } from '../../../src/core/types.js';
 import { AckFlags, decodeTmPacket, encodeTcPacket, type TmPacket } from '../../../src/link/pus.js';
 import {
   decodeScheduleSummary,
