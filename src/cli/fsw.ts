@@ -2,6 +2,8 @@
  * The flight software deployment: which components run, on which rate groups, and `skynode fsw`, which starts
  * them on a board. Composition only: the behaviour lives in the components.
  */
+
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { boards } from '../../boards/index.js';
@@ -12,10 +14,47 @@ import { DEFAULT_RATE_GROUPS, FlightStack } from '../core/executive.js';
 import { createLogger, type Logger, type LogLevel } from '../core/log.js';
 import { openStateStore } from '../core/persistence.js';
 import type { BoardDefinition } from '../hal/board.js';
+import { isLinkProfile, type LinkProfile } from '../link/profile.js';
+import { parseKeyFile, type SdlsKeys } from '../link/sdls.js';
+import { commanding } from '../services/commanding/commanding.js';
 import { health } from '../services/health/health.js';
+import { createLink, type LinkConfig } from '../services/link/link.js';
+import { telemetryReports } from '../services/telemetry/reports.js';
+import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 
-/** The components of the flight software, in start-up order. The mission dictionary derives from this list. */
-export const flightComponents: readonly AnyComponent[] = [health];
+/**
+ * The components of the flight software, in start-up order. The mission dictionary derives from this list; the
+ * link's configuration (transport, profile, keys) changes nothing in it.
+ */
+export function flightComponents(
+  link: LinkConfig = { profile: 'serial', insecure: true },
+): readonly AnyComponent[] {
+  return [health, commanding, telemetryReports, createLink(link)];
+}
+
+/** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */
+export function loadKeys(path: string): SdlsKeys {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read key file ${path}: ${(error as Error).message}`);
+  }
+  const parsed = parseKeyFile(text);
+  if (!parsed.ok) throw new UsageError(`key file ${path}: ${parsed.error}`);
+  return parsed.keys;
+}
+
+export function linkProfile(text: string | undefined): LinkProfile {
+  const profile = text ?? 'serial';
+  if (!isLinkProfile(profile)) throw new UsageError(`--profile takes serial or radio, not '${profile}'`);
+  return profile;
+}
+
+export function checkLinkSpec(text: string): void {
+  const parsed = parseLinkSpec(text);
+  if (!parsed.ok) throw new UsageError(parsed.error);
+}
 
 export const flightRateGroups = DEFAULT_RATE_GROUPS;
 
@@ -41,6 +80,12 @@ export interface FlightOptions {
   readonly logLevel?: LogLevel;
   readonly logDestination?: DestinationStream;
   readonly clock?: MissionClock;
+  /** The link to the ground: a transport spec (`serial:/dev/ttyUSB0@115200`, `tcp-listen:5000`, ...). */
+  readonly link?: string;
+  readonly profile?: LinkProfile;
+  /** Key file path; required with `link` unless `insecure`. */
+  readonly keysFile?: string;
+  readonly insecure?: boolean;
   /** Called with the stack before its components start, so subscribers see everything from the first event. */
   readonly beforeStart?: (stack: FlightStack) => void;
   /** Log the telemetry of each component at most this often (seconds); 0: never. */
@@ -63,8 +108,17 @@ export function startFlight(options: FlightOptions): RunningFlight {
     level: options.logLevel ?? 'info',
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
+  const profile = options.profile ?? 'serial';
+  if (options.link) checkLinkSpec(options.link);
+  if (options.link && !options.keysFile && !options.insecure) {
+    throw new UsageError(
+      'refusing to start a link without authentication: give --keys FILE (PROTOCOL.md, "Keys"), or --insecure-no-auth for development',
+    );
+  }
+  const keys = options.keysFile ? loadKeys(options.keysFile) : undefined;
   const stateDir = resolve(options.stateDir);
   const store = openStateStore(stateDir);
+  let pipe: BytePipe | undefined;
   let hardware: ReturnType<BoardDefinition['open']>;
   try {
     hardware = board.open({ stateDir });
@@ -74,8 +128,14 @@ export function startFlight(options: FlightOptions): RunningFlight {
   }
   let stack: FlightStack;
   try {
+    pipe = options.link ? openPipe(options.link, { scheduler: clock.scheduler }) : undefined;
     stack = FlightStack.create({
-      components: flightComponents,
+      components: flightComponents({
+        profile,
+        ...(pipe ? { pipe } : {}),
+        ...(keys ? { keys } : {}),
+        insecure: !keys,
+      }),
       clock,
       store,
       logger: logger.child({ board: board.name }),
@@ -85,6 +145,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
     options.beforeStart?.(stack);
     stack.start();
   } catch (error) {
+    void pipe?.close();
     hardware.close();
     store.close();
     throw error;
@@ -100,6 +161,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
       down = true;
       stopTelemetryLog();
       stack.stop();
+      void pipe?.close();
       hardware.close();
       store.close();
       logger.info({ reason }, 'flight stack stopped');

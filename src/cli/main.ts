@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { buildDictionary, DictionaryError, dictionaryToJson } from '../core/dictionary.js';
 import type { LogLevel } from '../core/log.js';
 import { runDemo } from './demo.js';
-import { DEFAULT_STATE_DIR, flightComponents, startFlight, UsageError } from './fsw.js';
+import { DEFAULT_STATE_DIR, flightComponents, linkProfile, startFlight, UsageError } from './fsw.js';
+import { ground } from './ground.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -14,6 +15,8 @@ const USAGE = `skynode: flight software for orbital AI compute nodes
 Usage:
   skynode demo [options]        flight stack on the simulated board with a live terminal view (npm start)
   skynode fsw [options]         run the flight software on a board, logging JSON lines to stdout
+  skynode ground --link SPEC ... send NAME arg=value ... | watch | script FILE.ts
+                                the ground station: command and watch a node over serial, TCP or UDP
   skynode dict [--format json]  print the mission dictionary derived from the deployed components
   skynode help                  this text; 'skynode COMMAND --help' for a command's options
 `;
@@ -25,6 +28,11 @@ Options:
   --state-dir DIR         where parameters, boot count and other durable state live (default: ${DEFAULT_STATE_DIR})
   --log-level LEVEL       ${LOG_LEVELS.join('|')} (default: info)
   --telemetry-log S       log each component's telemetry at most every S seconds; 0 turns it off (default: 1)
+  --link SPEC             the link to the ground: serial:PATH[@BAUD] | tcp:HOST:PORT | tcp-listen:[HOST:]PORT |
+                          udp:HOST:PORT[?bind=PORT] | udp-listen:[HOST:]PORT (default: no link)
+  --profile P             serial (KISS, 256-octet TM frames) or radio (CLTU up, CADU down) (default: serial)
+  --keys FILE             SDLS keys (JSON, PROTOCOL.md "Keys"); required with --link
+  --insecure-no-auth      development only: accept unauthenticated frames (logged loudly, reported as an event)
   -h, --help              this text
 `;
 
@@ -76,6 +84,10 @@ async function fsw(argv: string[]): Promise<number> {
       'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
       'log-level': { type: 'string' },
       'telemetry-log': { type: 'string' },
+      link: { type: 'string' },
+      profile: { type: 'string' },
+      keys: { type: 'string' },
+      'insecure-no-auth': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -84,19 +96,29 @@ async function fsw(argv: string[]): Promise<number> {
     process.stdout.write(FSW_HELP);
     return 0;
   }
+  // Signal handlers go in before anything starts: a SIGTERM during start-up must stop the stack cleanly too.
+  let stopRequested: NodeJS.Signals | undefined;
+  let onStop: (signal: NodeJS.Signals) => void = (signal) => {
+    stopRequested = signal;
+  };
+  process.once('SIGINT', (signal) => onStop(signal));
+  process.once('SIGTERM', (signal) => onStop(signal));
   const flight = startFlight({
+    ...(values.link ? { link: values.link } : {}),
+    profile: linkProfile(values.profile),
+    ...(values.keys ? { keysFile: values.keys } : {}),
+    insecure: values['insecure-no-auth'],
     board: values.board,
     stateDir: values['state-dir'],
     logLevel: logLevel(values['log-level']),
     telemetryLogIntervalS: seconds('--telemetry-log', values['telemetry-log'], 1),
   });
   return await new Promise<number>((resolveExit) => {
-    const stop = (signal: NodeJS.Signals) => {
+    onStop = (signal) => {
       flight.shutdown(signal);
       resolveExit(0);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    if (stopRequested) onStop(stopRequested);
     process.once('uncaughtException', (error) => {
       flight.logger.fatal({ err: error }, 'uncaught exception: stopping');
       flight.shutdown('uncaughtException');
@@ -145,7 +167,7 @@ function dict(argv: string[]): number {
   if (values.format !== 'json') {
     throw new UsageError(`--format ${values.format} is not available yet: use --format json`);
   }
-  const dictionary = buildDictionary(flightComponents);
+  const dictionary = buildDictionary(flightComponents());
   process.stdout.write(`${JSON.stringify(dictionaryToJson(dictionary), null, 2)}\n`);
   return 0;
 }
@@ -160,6 +182,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(rest);
       case 'dict':
         return dict(rest);
+      case 'ground':
+        return await ground(rest);
       case undefined:
       case 'help':
       case '--help':

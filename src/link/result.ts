@@ -34,6 +34,12 @@ export const REJECT_REASONS = [
   'bad-first-header-pointer',
   /** TM frame without an OCF, or whose OCF is not a valid CLCW. */
   'bad-ocf',
+  /** SDLS: a security parameter index with no key (or none this layer knows). */
+  'unknown-spi',
+  /** SDLS: the MAC (HMAC or GCM tag) does not authenticate the frame. */
+  'bad-mac',
+  /** SDLS: an anti-replay sequence number not greater than the last one accepted for its SPI. */
+  'replay',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

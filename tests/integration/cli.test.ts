@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { canonicalStringify } from '../../src/core/dictionary.js';
 import { json, run, runToEnd, tempDir } from '../support/cli.js';
 
-const isTelemetry = (line: string) => line.includes('"msg":"telemetry"');
+const isTelemetry = (line: string) =>
+  line.includes('"msg":"telemetry"') && line.includes('"component":"health"');
 
 describe('skynode fsw --board sim', () => {
   it('starts, logs health telemetry, stops cleanly on SIGTERM, and counts boots across restarts and kill -9', async () => {
@@ -14,7 +15,7 @@ describe('skynode fsw --board sim', () => {
     const started = json(await first.waitForLine((l) => l.includes('flight stack started')));
     expect(started).toMatchObject({
       board: 'sim',
-      components: ['health'],
+      components: ['health', 'commanding', 'tmReports', 'link'],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });
     // Two telemetry lines: the one at start and the next a second later.

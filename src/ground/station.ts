@@ -1,0 +1,384 @@
+/**
+ * The ground station: talks to a skynode flight stack over any byte pipe (serial, TCP, UDP) in either profile.
+ * Up: dictionary command -> TC(8,1) -> SDLS -> TC frame (FOP-1 numbers and retransmits it) -> KISS or CLTU.
+ * Down: KISS or CADU -> TM frames (CLCW to FOP-1) -> packets -> records (verification, events, housekeeping).
+ * It is also the scripting API a HIL test or a tester's script uses: send, sendAndVerify, awaitTelemetry,
+ * awaitEvent.
+ */
+import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
+import { defaultHousekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
+import { Fop1, FopAlertError, type FopFrame } from '../link/fop.js';
+import { downlinkDeframer, frameUplink, type LinkProfile, tmFrameLengthOf } from '../link/profile.js';
+import { AckFlags, decodeTmPacket } from '../link/pus.js';
+import { type SdlsKeys, SPI_AES_256_GCM, SPI_HMAC_SHA256, type Spi, secureTcFrame } from '../link/sdls.js';
+import { encodeTcFrame } from '../link/tc-frame.js';
+import { decodeTmFrame, TmPacketExtractor } from '../link/tm-frame.js';
+import type { BytePipe } from '../transport/pipe.js';
+import { buildCommand, type DecodedTm, decodeTm } from './codec.js';
+import { parseArguments, tokenize } from './command-line.js';
+
+export interface StationOptions {
+  readonly pipe: BytePipe;
+  readonly profile: LinkProfile;
+  readonly dictionary: MissionDictionary;
+  /** Schedules timeouts and FOP-1's timer: the real clock's scheduler, or a virtual one in tests. */
+  readonly scheduler: SchedulerLike;
+  /** SDLS keys; omit with `insecure` to talk to a node started with --insecure-no-auth. */
+  readonly keys?: SdlsKeys;
+  readonly insecure?: boolean;
+  /** Which SPI to secure frames with; default 1 (HMAC-SHA-256) if its key is there, else 2. */
+  readonly spi?: Spi;
+  /** ARSN source: the next anti-replay sequence number to use, persisted by the caller (see ArsnFile). */
+  readonly nextArsn: (spi: Spi) => number;
+  /** TC packet sequence counts; default: from 0 at every start. ArsnFile.takeSequenceCount keeps them going. */
+  readonly nextSequenceCount?: () => number;
+  /** This station's ID: reports come back addressed to it. */
+  readonly sourceId?: number;
+  /** FOP-1 T1 and transmission limit. */
+  readonly timerMs?: number;
+  readonly transmissionLimit?: number;
+}
+
+/** The outcome of one command, stage by stage. */
+export interface CommandOutcome {
+  readonly name: string;
+  readonly requestId: number;
+  readonly ok: boolean;
+  readonly stages: ReadonlyArray<{ stage: string; success: boolean; code?: number; reason?: string }>;
+  /** The failure, when not ok. */
+  readonly failure?: { stage: string; code?: number; reason: string };
+}
+
+export class CommandFailedError extends Error {
+  constructor(readonly outcome: CommandOutcome) {
+    super(
+      `${outcome.name} failed at ${outcome.failure?.stage}${outcome.failure?.code !== undefined ? ` (code ${outcome.failure.code})` : ''}: ${outcome.failure?.reason}`,
+    );
+    this.name = 'CommandFailedError';
+  }
+}
+
+export interface TelemetryValue {
+  readonly name: string;
+  readonly value: unknown;
+  /** Spacecraft time of the report, as UTC ms. */
+  readonly time: number;
+}
+
+export interface StationStats {
+  framesIn: number;
+  framesRejected: number;
+  packetsIn: number;
+  packetsRejected: number;
+  staleClcws: number;
+  commandsSent: number;
+}
+
+export class GroundStation {
+  readonly dictionary: MissionDictionary;
+  private readonly fop: Fop1;
+  private readonly options: StationOptions;
+  private readonly spi: Spi | undefined;
+  private readonly deframer;
+  private readonly extractors = new Map<number, TmPacketExtractor>();
+  private readonly structures;
+  private readonly recordsSubject = new Subject<DecodedTm>();
+  private readonly telemetrySubject = new Subject<TelemetryValue>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly latest = new Map<string, TelemetryValue>();
+  private readonly pending = new Map<number, (record: DecodedTm) => void>();
+  private sequenceCount = 0;
+  private lastMc = -1;
+  private clcwSeen: ((nr: number, lockout: boolean) => void) | undefined;
+  readonly stats: StationStats = {
+    framesIn: 0,
+    framesRejected: 0,
+    packetsIn: 0,
+    packetsRejected: 0,
+    staleClcws: 0,
+    commandsSent: 0,
+  };
+  /** Every TM packet received, decoded. */
+  readonly records$: Observable<DecodedTm> = this.recordsSubject.asObservable();
+  /** Telemetry values from housekeeping reports, one per parameter. */
+  readonly telemetry$: Observable<TelemetryValue> = this.telemetrySubject.asObservable();
+
+  constructor(options: StationOptions) {
+    if (!options.keys && !options.insecure) throw new Error('ground station: SDLS keys needed (--keys FILE)');
+    this.options = options;
+    this.dictionary = options.dictionary;
+    this.structures = defaultHousekeepingStructures(options.dictionary);
+    this.spi = options.keys
+      ? (options.spi ?? (options.keys.has(SPI_HMAC_SHA256) ? SPI_HMAC_SHA256 : SPI_AES_256_GCM))
+      : undefined;
+    this.deframer = downlinkDeframer(options.profile);
+    this.fop = new Fop1(options.scheduler, (frame) => this.transmit(frame), {
+      ...(options.timerMs !== undefined ? { timerMs: options.timerMs } : {}),
+      ...(options.transmissionLimit !== undefined ? { transmissionLimit: options.transmissionLimit } : {}),
+    });
+    this.subscriptions.push(options.pipe.data$.subscribe((chunk) => this.receive(chunk)));
+  }
+
+  get alerts$() {
+    return this.fop.alerts$;
+  }
+
+  get cop() {
+    return this.fop.status;
+  }
+
+  /**
+   * Waits for the first CLCW from the node, then starts COP-1 from its N(R) (unlocking FARM-1 first if it is in
+   * lockout). Call once before sending.
+   */
+  connect(timeoutMs = 10_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.options.scheduler.schedule(() => {
+        this.clcwSeen = undefined;
+        reject(
+          new Error(
+            `no telemetry from the node within ${timeoutMs} ms on ${this.options.pipe.name}: is the link right?`,
+          ),
+        );
+      }, timeoutMs);
+      this.clcwSeen = (nr, lockout) => {
+        this.clcwSeen = undefined;
+        timer.unsubscribe();
+        if (lockout) this.fop.initiateWithUnlock().then(resolve, reject);
+        else {
+          this.fop.initiate(nr);
+          resolve();
+        }
+      };
+    });
+  }
+
+  /** Latest value of a telemetry parameter (qualified name), if one has been received. */
+  value(name: string): unknown {
+    return this.latest.get(name)?.value;
+  }
+
+  /** Parses `name arg=value ...` as typed at a prompt, and sends it. */
+  sendLine(line: string, timeoutMs?: number): Promise<CommandOutcome> {
+    const [name, ...rest] = tokenize(line.trim());
+    const entry = name ? this.dictionary.commandByName.get(name) : undefined;
+    if (!entry) return Promise.reject(new Error(`unknown command ${name ?? ''}`));
+    const parsed = parseArguments(entry, rest);
+    if (!parsed.ok) return Promise.reject(new Error(parsed.error));
+    return this.send(entry.name, parsed.args, timeoutMs);
+  }
+
+  /**
+   * Sends a dictionary command and resolves with its verification outcome (acceptance through completion, or
+   * the failure report). Rejects when the arguments are wrong (nothing is sent), when COP-1 gives up, or when the
+   * reports do not come within `timeoutMs`.
+   */
+  async send(
+    name: string,
+    args: Readonly<Record<string, unknown>> = {},
+    timeoutMs = 30_000,
+  ): Promise<CommandOutcome> {
+    const entry = this.dictionary.commandByName.get(name);
+    if (!entry) throw new Error(`unknown command ${name}`);
+    const built = buildCommand(this.dictionary, entry, args, {
+      sequenceCount: this.options.nextSequenceCount ? this.options.nextSequenceCount() : this.sequenceCount,
+      ackFlags: AckFlags.all,
+      sourceId: this.options.sourceId ?? 1,
+    });
+    if (!built.ok) throw new Error(built.error);
+    this.sequenceCount = (this.sequenceCount + 1) & 0x3fff;
+    const requestId = new DataView(built.packet.buffer).getUint32(0);
+    const stages: Array<{ stage: string; success: boolean; code?: number; reason?: string }> = [];
+    const outcome = new Promise<CommandOutcome>((resolve, reject) => {
+      const timer = this.options.scheduler.schedule(() => {
+        this.pending.delete(requestId);
+        reject(
+          new Error(
+            `${name}: no completion report within ${timeoutMs} ms (stages seen: ${stages.map((s) => s.stage).join(', ') || 'none'})`,
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(requestId, ({ record }) => {
+        if (record.kind !== 'verification') return;
+        stages.push({
+          stage: record.stage,
+          success: record.success,
+          ...(record.code !== undefined ? { code: record.code, reason: record.reason ?? '' } : {}),
+        });
+        if (!record.success || record.stage === 'completion') {
+          timer.unsubscribe();
+          this.pending.delete(requestId);
+          resolve({
+            name,
+            requestId,
+            ok: record.success,
+            stages: [...stages],
+            ...(record.success
+              ? {}
+              : {
+                  failure: {
+                    stage: record.stage,
+                    ...(record.code !== undefined ? { code: record.code } : {}),
+                    reason: record.reason ?? '',
+                  },
+                }),
+          });
+        }
+      });
+    });
+    this.stats.commandsSent += 1;
+    try {
+      await this.fop.transmitAd(built.packet);
+    } catch (error) {
+      this.pending.delete(requestId);
+      throw error instanceof FopAlertError ? new Error(`${name}: ${error.message}`) : error;
+    }
+    return outcome;
+  }
+
+  /** `send`, then throw CommandFailedError unless it completed successfully. */
+  async sendAndVerify(name: string, args: Readonly<Record<string, unknown>> = {}, timeoutMs?: number) {
+    const outcome = await this.send(name, args, timeoutMs);
+    if (!outcome.ok) throw new CommandFailedError(outcome);
+    return outcome;
+  }
+
+  /** Resolves with the first value of `name` (already received or to come) that satisfies `predicate`. */
+  awaitTelemetry(name: string, predicate: (value: unknown) => boolean = () => true, timeoutMs = 30_000) {
+    if (!this.dictionary.telemetryByName.has(name))
+      return Promise.reject(new Error(`unknown telemetry ${name}`));
+    const seen = this.latest.get(name);
+    if (seen && predicate(seen.value)) return Promise.resolve(seen.value);
+    return this.awaitOn(
+      this.telemetry$,
+      (v) => v.name === name && predicate(v.value),
+      timeoutMs,
+      `telemetry ${name}`,
+    ).then((v) => v.value);
+  }
+
+  /** Resolves with the next event `name` (qualified) whose arguments satisfy `predicate`. */
+  awaitEvent(
+    name: string,
+    predicate: (args: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 30_000,
+  ) {
+    if (!this.dictionary.eventByName.has(name)) return Promise.reject(new Error(`unknown event ${name}`));
+    return this.awaitOn(
+      this.records$,
+      (r) => r.record.kind === 'event' && r.record.name === name && predicate(r.record.args),
+      timeoutMs,
+      `event ${name}`,
+    ).then((r) => (r.record.kind === 'event' ? r.record : never()));
+  }
+
+  async close(): Promise<void> {
+    this.fop.terminate();
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.recordsSubject.complete();
+    this.telemetrySubject.complete();
+  }
+
+  private awaitOn<T>(
+    source: Observable<T>,
+    match: (item: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.options.scheduler.schedule(() => {
+        sub.unsubscribe();
+        reject(new Error(`no ${what} matching within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const sub = source.subscribe((item) => {
+        if (!match(item)) return;
+        timer.unsubscribe();
+        sub.unsubscribe();
+        resolve(item);
+      });
+    });
+  }
+
+  private transmit(frame: FopFrame): void {
+    const scid = this.dictionary.mission.spacecraftId;
+    let bytes: Uint8Array;
+    if (frame.type === 'BC' || !this.options.keys || this.spi === undefined) {
+      bytes = encodeTcFrame({ ...frame, scid, vcid: 0 } as Parameters<typeof encodeTcFrame>[0]);
+    } else {
+      bytes = secureTcFrame(
+        {
+          scid,
+          vcid: 0,
+          type: frame.type,
+          sequenceNumber: frame.sequenceNumber,
+          spi: this.spi,
+          arsn: this.options.nextArsn(this.spi),
+          payload: frame.data,
+        },
+        this.options.keys,
+      );
+    }
+    this.options.pipe.write(frameUplink(this.options.profile, bytes));
+  }
+
+  private receive(chunk: Uint8Array): void {
+    const scid = this.dictionary.mission.spacecraftId;
+    const frameLength = tmFrameLengthOf(this.options.profile);
+    for (const raw of this.deframer.push(chunk)) {
+      const decoded = decodeTmFrame(raw, { frameLength, scid });
+      if (!decoded.ok) {
+        this.stats.framesRejected += 1;
+        continue;
+      }
+      const frame = decoded.value;
+      this.stats.framesIn += 1;
+      // A CLCW older than the newest seen would move N(R) backwards: only newer frames report to FOP-1.
+      const ahead = this.lastMc < 0 ? 1 : (frame.mcFrameCount - this.lastMc) & 0xff;
+      if (ahead > 0 && ahead < 128) {
+        this.lastMc = frame.mcFrameCount;
+        const c = frame.clcw;
+        this.clcwSeen?.(c.reportValue, c.lockout);
+        this.fop.receiveClcw({
+          lockout: c.lockout,
+          wait: c.wait,
+          retransmit: c.retransmit,
+          nr: c.reportValue,
+          farmBCounter: c.farmBCounter,
+        });
+      } else {
+        this.stats.staleClcws += 1;
+      }
+      if (frame.vcid === 7) continue;
+      let extractor = this.extractors.get(frame.vcid);
+      if (!extractor) {
+        extractor = new TmPacketExtractor();
+        this.extractors.set(frame.vcid, extractor);
+      }
+      for (const packetBytes of extractor.push(frame)) this.onPacket(packetBytes);
+    }
+  }
+
+  private onPacket(bytes: Uint8Array): void {
+    const packet = decodeTmPacket(bytes);
+    if (!packet.ok) {
+      this.stats.packetsRejected += 1;
+      return;
+    }
+    this.stats.packetsIn += 1;
+    const decoded = decodeTm(this.dictionary, packet.value, this.structures);
+    const { record } = decoded;
+    if (record.kind === 'verification') this.pending.get(record.requestId)?.(decoded);
+    if (record.kind === 'housekeeping') {
+      for (const [name, value] of Object.entries(record.values)) {
+        const item = { name, value, time: decoded.time };
+        this.latest.set(name, item);
+        this.telemetrySubject.next(item);
+      }
+    }
+    this.recordsSubject.next(decoded);
+  }
+}
+
+function never(): never {
+  throw new Error('unreachable');
+}
