@@ -7,9 +7,13 @@
  */
 import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { defaultHousekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
+import { packedSize, packValue } from '../core/pack.js';
+import { unixMsToCuc } from '../core/time.js';
+import { checkValue } from '../core/types.js';
 import { Fop1, FopAlertError, type FopFrame } from '../link/fop.js';
 import { downlinkDeframer, frameUplink, type LinkProfile, tmFrameLengthOf } from '../link/profile.js';
-import { AckFlags, decodeTmPacket } from '../link/pus.js';
+import { AckFlags, decodeTmPacket, encodeTcPacket } from '../link/pus.js';
+import { encodeIdList, encodeScheduleInsert, Service } from '../link/pus-services.js';
 import { type SdlsKeys, SPI_AES_256_GCM, SPI_HMAC_SHA256, type Spi, secureTcFrame } from '../link/sdls.js';
 import { encodeTcFrame } from '../link/tc-frame.js';
 import { decodeTmFrame, TmPacketExtractor } from '../link/tm-frame.js';
@@ -112,7 +116,7 @@ export class GroundStation {
       ? (options.spi ?? (options.keys.has(SPI_HMAC_SHA256) ? SPI_HMAC_SHA256 : SPI_AES_256_GCM))
       : undefined;
     this.deframer = downlinkDeframer(options.profile);
-    this.fop = new Fop1(options.scheduler, (frame) => this.transmit(frame), {
+    this.fop = new Fop1(options.scheduler, (frame) => this.transmitFrame(frame), {
       ...(options.timerMs !== undefined ? { timerMs: options.timerMs } : {}),
       ...(options.transmissionLimit !== undefined ? { transmissionLimit: options.transmissionLimit } : {}),
     });
@@ -181,20 +185,155 @@ export class GroundStation {
     const entry = this.dictionary.commandByName.get(name);
     if (!entry) throw new Error(`unknown command ${name}`);
     const built = buildCommand(this.dictionary, entry, args, {
-      sequenceCount: this.options.nextSequenceCount ? this.options.nextSequenceCount() : this.sequenceCount,
+      sequenceCount: this.nextSequence(),
       ackFlags: AckFlags.all,
       sourceId: this.options.sourceId ?? 1,
     });
     if (!built.ok) throw new Error(built.error);
+    return this.sendPacket(name, built.packet, timeoutMs);
+  }
+
+  /** Sends any PUS telecommand to the node's APID and resolves with its verification outcome. */
+  sendPus(service: number, subtype: number, appData: Uint8Array = new Uint8Array(0), timeoutMs = 30_000) {
+    const packet = encodeTcPacket({
+      apid: this.dictionary.mission.apid,
+      sequenceCount: this.nextSequence(),
+      ackFlags: AckFlags.all,
+      service,
+      subtype,
+      sourceId: this.options.sourceId ?? 1,
+      appData,
+    });
+    return this.sendPacket(`TC(${service},${subtype})`, packet, timeoutMs);
+  }
+
+  /** TC(17,1), are-you-alive: resolves when TM(17,2) and the completion report are in. */
+  async ping(timeoutMs = 30_000): Promise<CommandOutcome> {
+    const alive = this.nextRecord((r) => r.record.kind === 'alive', timeoutMs, 'TM(17,2)');
+    const outcome = await this.sendPus(Service.test, 1, new Uint8Array(0), timeoutMs);
+    if (outcome.ok) await alive;
+    else alive.catch(() => {});
+    return outcome;
+  }
+
+  /** TC(20,3): sets parameters (qualified names), checked against the dictionary first. */
+  setParameters(values: Readonly<Record<string, unknown>>, timeoutMs?: number): Promise<CommandOutcome> {
+    const entries = Object.entries(values).map(([name, value]) => {
+      const entry = this.dictionary.paramByName.get(name);
+      if (!entry) throw new Error(`unknown parameter ${name}`);
+      const checked = checkValue(entry.type, value);
+      if (!checked.ok) throw new Error(`${name}: ${checked.error.message}`);
+      return { entry, value: checked.value };
+    });
+    const size = 2 + entries.reduce((n, e) => n + 2 + packedSize(e.entry.type, e.value), 0);
+    const data = new Uint8Array(size);
+    const view = new DataView(data.buffer);
+    view.setUint16(0, entries.length);
+    let at = 2;
+    for (const { entry, value } of entries) {
+      view.setUint16(at, entry.id);
+      at = packValue(view, at + 2, entry.type, value);
+    }
+    return this.sendPus(Service.parameters, 3, data, timeoutMs);
+  }
+
+  /** TC(20,1): resolves with the node's current values of the parameters named. */
+  async reportParameters(names: readonly string[], timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    const ids = names.map((name) => {
+      const entry = this.dictionary.paramByName.get(name);
+      if (!entry) throw new Error(`unknown parameter ${name}`);
+      return entry.id;
+    });
+    const report = this.nextRecord((r) => r.record.kind === 'parameters', timeoutMs, 'TM(20,2)');
+    const outcome = await this.sendPus(Service.parameters, 1, encodeIdList(ids), timeoutMs);
+    if (!outcome.ok) {
+      report.catch(() => {});
+      throw new CommandFailedError(outcome);
+    }
+    const { record } = await report;
+    return record.kind === 'parameters' ? record.values : {};
+  }
+
+  /**
+   * TC(11,4): schedules dictionary commands for release on board at the given times (UTC ms); returns the
+   * outcome of the insertion and the request IDs of the scheduled commands (their own reports come when they run).
+   */
+  async schedule(
+    entries: ReadonlyArray<{ at: number; name: string; args?: Readonly<Record<string, unknown>> }>,
+    timeoutMs?: number,
+  ): Promise<{ outcome: CommandOutcome; requestIds: number[] }> {
+    const packets = entries.map(({ at, name, args }) => {
+      const entry = this.dictionary.commandByName.get(name);
+      if (!entry) throw new Error(`unknown command ${name}`);
+      const built = buildCommand(this.dictionary, entry, args ?? {}, {
+        sequenceCount: this.nextSequence(),
+        ackFlags: AckFlags.all,
+        sourceId: this.options.sourceId ?? 1,
+      });
+      if (!built.ok) throw new Error(built.error);
+      return { releaseTime: unixMsToCuc(at), packet: built.packet };
+    });
+    const outcome = await this.sendPus(Service.scheduling, 4, encodeScheduleInsert(packets), timeoutMs);
+    return { outcome, requestIds: packets.map((p) => new DataView(p.packet.buffer).getUint32(0)) };
+  }
+
+  /** Waits for the verification reports of a command sent earlier (a scheduled one, say) by its request ID. */
+  awaitCompletion(requestId: number, label = 'command', timeoutMs = 30_000): Promise<CommandOutcome> {
+    return this.track(label, requestId, timeoutMs);
+  }
+
+  /**
+   * Hands a dictionary command to COP-1 and resolves once the node's CLCW acknowledges its frame (it has been
+   * accepted on board); does not wait for verification reports. For high-rate scripted traffic.
+   */
+  async transmit(name: string, args: Readonly<Record<string, unknown>> = {}): Promise<number> {
+    const entry = this.dictionary.commandByName.get(name);
+    if (!entry) throw new Error(`unknown command ${name}`);
+    const built = buildCommand(this.dictionary, entry, args, {
+      sequenceCount: this.nextSequence(),
+      ackFlags: AckFlags.none,
+      sourceId: this.options.sourceId ?? 1,
+    });
+    if (!built.ok) throw new Error(built.error);
+    this.stats.commandsSent += 1;
+    await this.fop.transmitAd(built.packet);
+    return new DataView(built.packet.buffer).getUint32(0);
+  }
+
+  private nextSequence(): number {
+    if (this.options.nextSequenceCount) return this.options.nextSequenceCount();
+    const value = this.sequenceCount;
     this.sequenceCount = (this.sequenceCount + 1) & 0x3fff;
-    const requestId = new DataView(built.packet.buffer).getUint32(0);
+    return value;
+  }
+
+  private nextRecord(match: (r: DecodedTm) => boolean, timeoutMs: number, what: string): Promise<DecodedTm> {
+    return this.awaitOn(this.records$, match, timeoutMs, what);
+  }
+
+  private async sendPacket(label: string, packet: Uint8Array, timeoutMs: number): Promise<CommandOutcome> {
+    const requestId = new DataView(packet.buffer, packet.byteOffset).getUint32(0);
+    const outcome = this.track(label, requestId, timeoutMs);
+    this.stats.commandsSent += 1;
+    try {
+      await this.fop.transmitAd(packet);
+    } catch (error) {
+      this.pending.delete(requestId);
+      outcome.catch(() => {});
+      throw error instanceof FopAlertError ? new Error(`${label}: ${error.message}`) : error;
+    }
+    return outcome;
+  }
+
+  /** Collects the verification reports of `requestId` until completion or the first failure. */
+  private track(label: string, requestId: number, timeoutMs: number): Promise<CommandOutcome> {
     const stages: Array<{ stage: string; success: boolean; code?: number; reason?: string }> = [];
-    const outcome = new Promise<CommandOutcome>((resolve, reject) => {
+    return new Promise<CommandOutcome>((resolve, reject) => {
       const timer = this.options.scheduler.schedule(() => {
         this.pending.delete(requestId);
         reject(
           new Error(
-            `${name}: no completion report within ${timeoutMs} ms (stages seen: ${stages.map((s) => s.stage).join(', ') || 'none'})`,
+            `${label}: no completion report within ${timeoutMs} ms (stages seen: ${stages.map((s) => s.stage).join(', ') || 'none'})`,
           ),
         );
       }, timeoutMs);
@@ -209,7 +348,7 @@ export class GroundStation {
           timer.unsubscribe();
           this.pending.delete(requestId);
           resolve({
-            name,
+            name: label,
             requestId,
             ok: record.success,
             stages: [...stages],
@@ -226,14 +365,6 @@ export class GroundStation {
         }
       });
     });
-    this.stats.commandsSent += 1;
-    try {
-      await this.fop.transmitAd(built.packet);
-    } catch (error) {
-      this.pending.delete(requestId);
-      throw error instanceof FopAlertError ? new Error(`${name}: ${error.message}`) : error;
-    }
-    return outcome;
   }
 
   /** `send`, then throw CommandFailedError unless it completed successfully. */
@@ -299,7 +430,7 @@ export class GroundStation {
     });
   }
 
-  private transmit(frame: FopFrame): void {
+  private transmitFrame(frame: FopFrame): void {
     const scid = this.dictionary.mission.spacecraftId;
     let bytes: Uint8Array;
     if (frame.type === 'BC' || !this.options.keys || this.spi === undefined) {
