@@ -29,7 +29,8 @@ import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
-  return [health, commanding, telemetryReports, createLink(link)];
+  // The reports and the link first: they must be listening before the others' first events (health.BOOT).
+  return [telemetryReports, createLink(link), commanding, health];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */
@@ -82,6 +83,8 @@ export interface FlightOptions {
   readonly clock?: MissionClock;
   /** The link to the ground: a transport spec (`serial:/dev/ttyUSB0@115200`, `tcp-listen:5000`, ...). */
   readonly link?: string;
+  /** Or a transport already open (the demo's in-memory link, tests). */
+  readonly pipe?: BytePipe;
   readonly profile?: LinkProfile;
   /** Key file path; required with `link` unless `insecure`. */
   readonly keysFile?: string;
@@ -110,7 +113,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
   });
   const profile = options.profile ?? 'serial';
   if (options.link) checkLinkSpec(options.link);
-  if (options.link && !options.keysFile && !options.insecure) {
+  if ((options.link || options.pipe) && !options.keysFile && !options.insecure) {
     throw new UsageError(
       'refusing to start a link without authentication: give --keys FILE (PROTOCOL.md, "Keys"), or --insecure-no-auth for development',
     );
@@ -128,7 +131,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
   }
   let stack: FlightStack;
   try {
-    pipe = options.link ? openPipe(options.link, { scheduler: clock.scheduler }) : undefined;
+    pipe = options.link ? openPipe(options.link, { scheduler: clock.scheduler }) : options.pipe;
     stack = FlightStack.create({
       components: flightComponents({
         profile,

@@ -70,9 +70,10 @@ function pad(text: string, width: number): string {
 }
 
 export function describeResult(result: CommandResult): string {
+  const id = `request ${result.requestId.toString(16).padStart(8, '0')}`;
   return result.ok
-    ? `${result.name} #${result.requestId}: ok`
-    : `${result.name} #${result.requestId}: FAILED (code ${result.code}) ${result.reason}`;
+    ? `${result.name} (${id}): ok`
+    : `${result.name} (${id}): FAILED (code ${result.code}) ${result.reason}`;
 }
 
 export function formatEvent(event: EventRecord, colour = false): string {

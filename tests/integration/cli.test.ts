@@ -15,7 +15,7 @@ describe('skynode fsw --board sim', () => {
     const started = json(await first.waitForLine((l) => l.includes('flight stack started')));
     expect(started).toMatchObject({
       board: 'sim',
-      components: ['health', 'commanding', 'tmReports', 'link'],
+      components: ['tmReports', 'link', 'commanding', 'health'],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });
     // Two telemetry lines: the one at start and the next a second later.
@@ -107,7 +107,7 @@ describe('skynode demo', () => {
     expect(stdout).toMatch(
       /event \d\d:\d\d:\d\d INFO health.BOOT: flight software started, boot 1 \(real time\)/,
     );
-    expect(stdout).toMatch(/command health.NOOP #1: ok/);
+    expect(stdout).toMatch(/command health.NOOP \(request [0-9a-f]{8}\): ok/);
     expect(stdout).toMatch(/not sent: unknown command health.NOPE; did you mean health.NOOP/);
     expect(stdout).toMatch(/not sent: health.NOOP has no argument 'extra'/);
     expect(stdout).toMatch(/health.RESET_COUNTERS/);
@@ -117,6 +117,6 @@ describe('skynode demo', () => {
     expect(finalView).toMatch(/health.noopCount\s+2\s/);
     expect(finalView).toMatch(/health.bootCount\s+1\s/);
     expect(finalView).toMatch(/health.rssMiB\s+[\d.]+\s+MiB/);
-    expect(finalView).toMatch(/LAST COMMAND health.NOOP #2: ok/);
+    expect(finalView).toMatch(/LAST COMMAND health.NOOP \(request [0-9a-f]{8}\): ok/);
   });
 });

@@ -34,7 +34,7 @@ describe('skynode demo on a terminal', () => {
     };
     await until(/health\.uptimeS\s+\d+\s+s/);
     child.stdin.write('health.NOOP\r');
-    await until(/LAST COMMAND health\.NOOP #1: ok/);
+    await until(/LAST COMMAND health\.NOOP \(request [0-9a-f]{8}\): ok/);
     await until(/health\.noopCount\s+1\s/);
     child.stdin.write('health.SET x=1\r');
     await until(/not sent: unknown command health\.SET/);

@@ -98,7 +98,8 @@ const linkDeclaration = {
     farmNegativeWindow: counterTlm(0x051a, 'FARM-1 discards: frame already accepted'),
     farmLockout: counterTlm(0x051b, 'FARM-1 discards: outside the window, or in lockout'),
     farmOther: counterTlm(0x051c, 'FARM-1 discards: no buffer, Set V(R) in lockout'),
-    downlinkQueue: { id: 0x051d, type: u32(), description: 'TM packets waiting for the downlink' },
+    downlinkBacklog: { id: 0x051d, type: u32(), description: 'TM frames waiting for the transport to open' },
+    downlinkDropped: counterTlm(0x051e, 'TM frames dropped from a full backlog (oldest first)'),
   },
   events: {
     PIPE_STATE: {
@@ -133,6 +134,12 @@ const linkDeclaration = {
       default: 250,
       description: 'A TM frame that is not full is completed with an idle packet after this long',
     },
+    backlogFrames: {
+      id: 0x0502,
+      type: u32({ min: 1, max: 100_000 }),
+      default: 1000,
+      description: 'TM frames kept while the transport is down; older ones are dropped past this',
+    },
   },
 };
 
@@ -162,11 +169,8 @@ export function createLink(config: LinkConfig) {
           ? (JSON.parse(Buffer.from(storedReplay).toString('utf8')) as Record<string, number>)
           : {},
       );
-      if (!config.keys && !config.insecure)
+      if (config.pipe && !config.keys && !config.insecure) {
         throw new Error('link: no SDLS keys (--keys FILE) and not insecure');
-      if (config.insecure) {
-        ctx.events.INSECURE();
-        ctx.log.warn('UPLINK AUTHENTICATION IS DISABLED: development flag --insecure-no-auth');
       }
       const persist = () => {
         // Before the packet goes on: FARM-1's V(R) first, then the ARSN. A crash between the two leaves a replay of
@@ -277,15 +281,32 @@ export function createLink(config: LinkConfig) {
           }),
       );
       const latencyTimers: Array<{ unsubscribe(): void } | undefined> = [undefined, undefined];
+      // Frames made while the transport is down wait (oldest dropped past the limit, and counted) rather than
+      // vanish: the recorder of the telemetry service will keep more, durably.
+      const backlog: Uint8Array[] = [];
+      let backlogDropped = 0;
+      const write = (bytes: Uint8Array): boolean => {
+        if (config.pipe?.write(bytes)) {
+          totals.framesOut += 1;
+          totals.bytesOut += bytes.length;
+          return true;
+        }
+        return false;
+      };
       const sendFrames = (frames: Uint8Array[]) => {
-        const pipe = config.pipe;
         for (const frame of frames) {
           const bytes = frameDownlink(config.profile, frame);
-          if (pipe?.write(bytes)) {
-            totals.framesOut += 1;
-            totals.bytesOut += bytes.length;
+          if (backlog.length > 0 || !write(bytes)) {
+            backlog.push(bytes);
+            if (backlog.length > ctx.params.get('backlogFrames')) {
+              backlog.shift();
+              backlogDropped += 1;
+            }
           }
         }
+      };
+      const flushBacklog = () => {
+        while (backlog.length > 0 && write(backlog[0] as Uint8Array)) backlog.shift();
       };
       const onPacket = (packet: DownlinkPacket) => {
         const vc = packet.vcid === 1 ? 1 : 0;
@@ -317,9 +338,15 @@ export function createLink(config: LinkConfig) {
                   ? `${state.reason} (retry ${state.attempt} in ${state.delayMs} ms)`
                   : pipe.name;
             ctx.events.PIPE_STATE({ state: state.kind, detail: detail.slice(0, 120) });
+            if (state.kind === 'open') flushBacklog();
           }),
           ctx.bus.downlink$.subscribe(onPacket),
         );
+      }
+
+      if (config.pipe && !config.keys) {
+        ctx.events.INSECURE();
+        ctx.log.warn('UPLINK AUTHENTICATION IS DISABLED: development flag --insecure-no-auth');
       }
 
       ctx.every('1Hz', () => {
@@ -336,7 +363,8 @@ export function createLink(config: LinkConfig) {
         const framing = Object.values(deframer.rejections()).reduce((a, b) => a + b, 0);
         ctx.tlm.rejectedFraming(framing);
         for (const key of REJECTION_COUNTERS) if (key !== 'rejectedFraming') ctx.tlm[key](counts[key]);
-        ctx.tlm.downlinkQueue(0);
+        ctx.tlm.downlinkBacklog(backlog.length);
+        ctx.tlm.downlinkDropped(backlogDropped);
       });
 
       return {
