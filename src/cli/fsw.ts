@@ -19,6 +19,7 @@ import { parseKeyFile, type SdlsKeys } from '../link/sdls.js';
 import { commanding } from '../services/commanding/commanding.js';
 import { health } from '../services/health/health.js';
 import { createLink, type LinkConfig } from '../services/link/link.js';
+import { modes } from '../services/modes/modes.js';
 import { telemetryReports } from '../services/telemetry/reports.js';
 import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 
@@ -30,7 +31,7 @@ export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
   // The reports and the link first: they must be listening before the others' first events (health.BOOT).
-  return [telemetryReports, createLink(link), commanding, health];
+  return [telemetryReports, createLink(link), modes, commanding, health];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */

@@ -23,8 +23,17 @@ export interface CommandDecl<A extends ArgTypes = ArgTypes> {
   readonly args?: A;
   /** Runs only after an arm command within its window (see the commanding service). */
   readonly hazardous?: boolean;
+  /** System modes in which the command may run (default: all); refused with failure code 7 in the others. */
+  readonly modes?: readonly SystemMode[];
   readonly description?: string;
 }
+
+/**
+ * The system modes every controller and the command permissions obey. BOOT while starting, SAFE after a fault
+ * (left only by command), NOMINAL for operations, SURVIVAL when power is critical.
+ */
+export const SYSTEM_MODES = ['BOOT', 'SAFE', 'NOMINAL', 'SURVIVAL'] as const;
+export type SystemMode = (typeof SYSTEM_MODES)[number];
 
 export interface TelemetryDecl<T extends DataType = DataType> {
   readonly id: number;
@@ -150,6 +159,18 @@ export interface SystemInfo {
   readonly parameters: ParameterStore;
   /** Validates and runs any command of the dictionary (PUS service 8, the schedule, event-actions). */
   dispatch(ask: CommandAsk): Promise<CommandResult>;
+  /** The system mode now. */
+  mode(): SystemMode;
+  /** The mode, then every change. */
+  readonly mode$: Observable<SystemMode>;
+  /** Every change of mode, with its reason. */
+  readonly modeChanges$: Observable<{
+    readonly from: SystemMode;
+    readonly to: SystemMode;
+    readonly reason: string;
+  }>;
+  /** Changes the system mode (kept in the state directory); `reason` is logged and reported. */
+  setMode(mode: SystemMode, reason: string): void;
 }
 
 export interface ComponentContext<T extends TelemetryDecls, E extends EventDecls, P extends ParamDecls> {

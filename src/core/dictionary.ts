@@ -3,13 +3,14 @@
  * with IDs checked for uniqueness. The on-board dispatch tables, the ground tools and the exports all derive
  * from it, and its CRC-32 lets a ground station tell that its copy matches the flight software.
  */
-import type {
-  AnyComponent,
-  CommandDecl,
-  EventDecl,
-  ParamDecl,
-  Severity,
-  TelemetryDecl,
+import {
+  type AnyComponent,
+  type CommandDecl,
+  type EventDecl,
+  type ParamDecl,
+  type Severity,
+  SYSTEM_MODES,
+  type TelemetryDecl,
 } from './component.js';
 import { crc32 } from './crc32.js';
 import { checkValue, type DataType, typeToJson } from './types.js';
@@ -28,6 +29,8 @@ export interface CommandEntry {
   readonly component: string;
   readonly args: Readonly<Record<string, DataType>>;
   readonly hazardous: boolean;
+  /** Modes in which it may run; undefined: all. */
+  readonly modes: readonly string[] | undefined;
   readonly description: string;
 }
 
@@ -126,6 +129,11 @@ export function buildDictionary(
     seenComponents.add(c);
     for (const [key, decl] of Object.entries(component.commands as Record<string, CommandDecl>)) {
       if (!UPPER_NAME.test(key)) problems.push(`command ${c}.${key}: name must be UPPER_SNAKE_CASE`);
+      for (const mode of decl.modes ?? []) {
+        if (!(SYSTEM_MODES as readonly string[]).includes(mode)) {
+          problems.push(`command ${c}.${key}: unknown mode '${mode}' (modes: ${SYSTEM_MODES.join(', ')})`);
+        }
+      }
       checkTypes(`command ${c}.${key}`, decl.args ?? {}, problems);
       commands.push({
         opcode: decl.opcode,
@@ -133,6 +141,7 @@ export function buildDictionary(
         component: c,
         args: decl.args ?? {},
         hazardous: decl.hazardous ?? false,
+        modes: decl.modes,
         description: decl.description ?? '',
       });
     }
@@ -255,10 +264,12 @@ function dictionaryContent(
   return {
     format: 'skynode-dictionary/1',
     mission: { name: mission.name, spacecraftId: mission.spacecraftId, apid: mission.apid },
+    modes: [...SYSTEM_MODES],
     commands: commands.map((e) => ({
       opcode: e.opcode,
       name: e.name,
       hazardous: e.hazardous,
+      ...(e.modes ? { modes: [...e.modes] } : {}),
       args: argsJson(e.args),
       description: e.description,
     })),

@@ -3,7 +3,7 @@
  * and dispatches commands (validated against the dictionary) to the components' handlers. It is what
  * `skynode fsw` starts; the commanding, telemetry and FDIR services plug into its bus and dispatcher.
  */
-import { merge, Subscription } from 'rxjs';
+import { BehaviorSubject, merge, Subject, Subscription } from 'rxjs';
 import type { CommandResult, EventRecord } from './bus.js';
 import { SoftwareBus } from './bus.js';
 import type { MissionClock } from './clock.js';
@@ -17,6 +17,8 @@ import {
   type HalDevices,
   renderMessage,
   type Severity,
+  SYSTEM_MODES,
+  type SystemMode,
 } from './component.js';
 import {
   buildDictionary,
@@ -109,6 +111,8 @@ export class FlightStack {
   private readonly stoppers: Array<() => void> = [];
   private readonly subscriptions = new Subscription();
   private nextRequestId = 1;
+  private readonly modeSubject: BehaviorSubject<SystemMode>;
+  private readonly modeChangeSubject = new Subject<{ from: SystemMode; to: SystemMode; reason: string }>();
   private stopped = false;
   private started = false;
 
@@ -125,6 +129,10 @@ export class FlightStack {
     this.bootCount = readCounter(store, 'system', 'bootCount') + 1;
     writeCounter(store, 'system', 'bootCount', this.bootCount);
     this.startedMs = clock.now();
+    const storedMode = new TextDecoder().decode(store.get('system', 'mode') ?? new Uint8Array(0));
+    this.modeSubject = new BehaviorSubject<SystemMode>(
+      (SYSTEM_MODES as readonly string[]).includes(storedMode) ? (storedMode as SystemMode) : 'NOMINAL',
+    );
 
     const groups = new Map<string, RateGroup>();
     for (const [name, hz] of Object.entries(options.rateGroups ?? DEFAULT_RATE_GROUPS)) {
@@ -208,6 +216,14 @@ export class FlightStack {
     const check = checkCommand(this.dictionary, ask);
     if (!check.ok) return fail(check.name, check.code, check.reason);
     const { entry, args } = check;
+    const mode = this.modeSubject.value;
+    if (entry.modes && !entry.modes.includes(mode)) {
+      return fail(
+        entry.name,
+        FailureCode.notAllowedInMode,
+        `${entry.name} is not allowed in mode ${mode} (only ${entry.modes.join(', ')})`,
+      );
+    }
     if (entry.hazardous && !ask.armed) {
       return fail(entry.name, FailureCode.hazardousNotArmed, `${entry.name} is hazardous and was not armed`);
     }
@@ -242,6 +258,20 @@ export class FlightStack {
     logger.info({ command: entry.name, requestId, args, source }, 'command executed');
     this.bus.publishResult(result);
     return result;
+  }
+
+  get mode(): SystemMode {
+    return this.modeSubject.value;
+  }
+
+  /** Changes the system mode, durably first; every component sees it on `ctx.system.mode$`. */
+  setMode(mode: SystemMode, reason: string): void {
+    const from = this.modeSubject.value;
+    if (from === mode) return;
+    this.options.store.put('system', 'mode', new TextEncoder().encode(mode));
+    this.options.logger.warn({ from, to: mode, reason }, 'system mode changed');
+    this.modeSubject.next(mode);
+    this.modeChangeSubject.next({ from, to: mode, reason });
   }
 
   /** Stops the rate groups and the components, and ends the bus streams. Idempotent. */
@@ -315,6 +345,10 @@ export class FlightStack {
         dictionary: this.dictionary,
         parameters: params,
         dispatch: (ask) => this.dispatch(ask),
+        mode: () => this.modeSubject.value,
+        mode$: this.modeSubject.asObservable(),
+        modeChanges$: this.modeChangeSubject.asObservable(),
+        setMode: (mode, reason) => this.setMode(mode, reason),
       },
       every(rateGroup, task) {
         const group = groups.get(rateGroup);

@@ -56,6 +56,8 @@ export const commanding = defineComponent({
   commands: {
     ARM: {
       opcode: 0x0201,
+      // Hazardous operations are for nominal operations only, never in SAFE or SURVIVAL.
+      modes: ['NOMINAL'],
       args: { functionId: u16({ description: 'opcode of the hazardous command to allow once' }) },
       description: 'Arms one hazardous command: it may run once within armWindowS',
     },
@@ -465,6 +467,13 @@ export const commanding = defineComponent({
         );
       }
       const check = checkCommand(dictionary, { opcode: entry.opcode, args: unpacked.value });
+      const mode = ctx.system.mode();
+      if (entry.modes && !entry.modes.includes(mode)) {
+        return refuseNamed(
+          FailureCode.notAllowedInMode,
+          `${entry.name} is not allowed in mode ${mode} (only ${entry.modes.join(', ')})`,
+        );
+      }
       if (!check.ok) return refuseNamed(check.code, check.reason);
       let isArmed = false;
       if (entry.hazardous) {
