@@ -336,7 +336,9 @@ export function createLink(config: LinkConfig) {
                 ? (state.peer ?? pipe.name)
                 : state.kind === 'reconnecting'
                   ? `${state.reason} (retry ${state.attempt} in ${state.delayMs} ms)`
-                  : pipe.name;
+                  : state.kind === 'connecting'
+                    ? (state.detail ?? pipe.name)
+                    : pipe.name;
             ctx.events.PIPE_STATE({ state: state.kind, detail: detail.slice(0, 120) });
             if (state.kind === 'open') flushBacklog();
           }),
