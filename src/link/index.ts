@@ -6,6 +6,7 @@ export * from './crc16.js';
 export * from './farm.js';
 export * from './fop.js';
 export * from './kiss.js';
+export * from './operators.js';
 export * from './pus.js';
 export * from './randomizer.js';
 export * from './result.js';
