@@ -130,7 +130,7 @@ async function decode(argv: string[]): Promise<number> {
       const parsed = parseHexCapture(text);
       if (!parsed.ok)
         throw new UsageError(
-          `${positionals[0] ?? 'standard input'} is not hex: ${parsed.error}; for a raw capture leave out --hex`,
+          `${positionals[0] === undefined || positionals[0] === '-' ? 'standard input' : positionals[0]} is not hex: ${parsed.error}; for a raw capture leave out --hex`,
         );
       write(inspector.push(parsed.bytes));
     } else {

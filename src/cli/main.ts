@@ -7,6 +7,7 @@ import type { LogLevel } from '../core/log.js';
 import { runDemo } from './demo.js';
 import { DEFAULT_STATE_DIR, flightComponents, linkProfile, startFlight, UsageError } from './fsw.js';
 import { ground } from './ground.js';
+import { linkCommand } from './link.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -17,6 +18,8 @@ Usage:
   skynode fsw [options]         run the flight software on a board, logging JSON lines to stdout
   skynode ground --link SPEC ... send NAME arg=value ... | watch | script FILE.ts
                                 the ground station: command and watch a node over serial, TCP or UDP
+  skynode link decode --profile serial|radio [--hex] [--keys FILE] [FILE|-]
+                                decode a captured byte stream into frames and packets, one JSON object per line
   skynode dict [--format json]  print the mission dictionary derived from the deployed components
   skynode help                  this text; 'skynode COMMAND --help' for a command's options
 `;
@@ -184,6 +187,8 @@ export async function main(argv: string[]): Promise<number> {
         return dict(rest);
       case 'ground':
         return await ground(rest);
+      case 'link':
+        return await linkCommand(rest);
       case undefined:
       case 'help':
       case '--help':

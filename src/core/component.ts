@@ -143,6 +143,8 @@ export interface ComponentStorage {
   get(key: string): Uint8Array | undefined;
   put(key: string, value: Uint8Array): void;
   delete(key: string): void;
+  /** Runs `work` atomically and durably: every put in it is on disk when it returns, or none is. */
+  transaction<R>(work: () => R): R;
 }
 
 export interface SystemInfo {

@@ -322,6 +322,7 @@ export class FlightStack {
       get: (key) => store.get(namespace, key),
       put: (key, value) => store.put(namespace, key, value),
       delete: (key) => store.delete(namespace, key),
+      transaction: (work) => store.transaction(work),
     };
     const groups = this.rateGroups;
     const context: ComponentContext<never, never, never> = {

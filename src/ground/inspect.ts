@@ -313,6 +313,8 @@ export class LinkInspector {
   private cltuStart = -1;
   private readonly cltuRanges: ClaimedRange[] = [];
   private lastCadu: ClaimedRange | undefined;
+  /** Where the next CADU's frame is looked for: the end of the last one found. */
+  private caduSearchFrom = 0;
   /** Whether any CADU has been found (its offset known or not). */
   private caduSeen = false;
   private falseStarts = 0;
@@ -644,7 +646,7 @@ export class LinkInspector {
   private locateCadu(frame: Uint8Array, end: number): number {
     const randomized = Uint8Array.from(frame);
     xorSequence(TM_RANDOMIZER_SEQUENCE, randomized);
-    const from = Math.max(0, (this.lastCadu?.end ?? 0) - this.historyBase);
+    const from = Math.max(0, this.caduSearchFrom - this.historyBase);
     const found = this.history.indexOf(randomized, from);
     if (found < 0) return -1;
     const frameAt = this.historyBase + found;
@@ -704,6 +706,7 @@ export class LinkInspector {
           );
       }
       this.lastCadu = { start: at, end: at + ASM_LENGTH + this.frameLength };
+      this.caduSearchFrom = this.lastCadu.end;
       const keep = this.lastCadu.end;
       for (let i = this.cltuRanges.length - 1; i >= 0; i--)
         if (this.cltuRanges[i]!.end <= keep) this.cltuRanges.splice(i, 1);
@@ -717,18 +720,25 @@ export class LinkInspector {
 
   private finishRadio(out: InspectRecord[]): void {
     const cltu = this.cltu!;
+    const last = this.lastCadu;
     let end = this.offset;
-    if (cltu.inCltu && this.cltuStart >= 0 && this.cltuStart >= (this.lastCadu?.end ?? 0)) {
+    // A CLTU left open counts when it follows what came before (not a start sequence inside a cut-off CADU).
+    const start = this.cltuStart;
+    if (
+      cltu.inCltu &&
+      start >= 0 &&
+      (!this.caduSeen ||
+        (last !== undefined && start >= last.end && this.uncovered(last.end, start).count === 0))
+    ) {
       this.reject(
         out,
         'cltu',
         'truncated',
-        `CLTU cut off by the end of the capture after ${this.offset - this.cltuStart} octets`,
-        this.cltuStart,
+        `CLTU cut off by the end of the capture after ${this.offset - start} octets`,
+        start,
       );
-      end = this.cltuStart;
+      end = start;
     }
-    const last = this.lastCadu;
     if (last) {
       const left = this.uncovered(last.end, end);
       if (left.count > 0)

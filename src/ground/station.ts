@@ -92,6 +92,9 @@ export class GroundStation {
   private readonly latest = new Map<string, TelemetryValue>();
   private readonly pending = new Map<number, (record: DecodedTm) => void>();
   private sequenceCount = 0;
+  /** Events of the last while, with when they arrived (scheduler time), for awaitEvent. */
+  private readonly recentEvents: Array<{ receivedAt: number; decoded: DecodedTm }> = [];
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private lastMc = -1;
   private clcwSeen: ((nr: number, lockout: boolean) => void) | undefined;
   readonly stats: StationStats = {
@@ -296,6 +299,7 @@ export class GroundStation {
     });
     if (!built.ok) throw new Error(built.error);
     this.stats.commandsSent += 1;
+    this.lastSentAt = this.options.scheduler.now();
     await this.fop.transmitAd(built.packet);
     return new DataView(built.packet.buffer).getUint32(0);
   }
@@ -315,6 +319,7 @@ export class GroundStation {
     const requestId = new DataView(packet.buffer, packet.byteOffset).getUint32(0);
     const outcome = this.track(label, requestId, timeoutMs);
     this.stats.commandsSent += 1;
+    this.lastSentAt = this.options.scheduler.now();
     try {
       await this.fop.transmitAd(packet);
     } catch (error) {
@@ -388,19 +393,24 @@ export class GroundStation {
     ).then((v) => v.value);
   }
 
-  /** Resolves with the next event `name` (qualified) whose arguments satisfy `predicate`. */
+  /**
+   * Resolves with an event `name` (qualified) whose arguments satisfy `predicate`: the first one received since
+   * the last command this station sent (so `await send(...)` then `awaitEvent(...)` finds an event that came in
+   * the same frame as the command's reports), or the next one to come.
+   */
   awaitEvent(
     name: string,
     predicate: (args: Record<string, unknown>) => boolean = () => true,
     timeoutMs = 30_000,
   ) {
     if (!this.dictionary.eventByName.has(name)) return Promise.reject(new Error(`unknown event ${name}`));
-    return this.awaitOn(
-      this.records$,
-      (r) => r.record.kind === 'event' && r.record.name === name && predicate(r.record.args),
-      timeoutMs,
-      `event ${name}`,
-    ).then((r) => (r.record.kind === 'event' ? r.record : never()));
+    const match = (r: DecodedTm) =>
+      r.record.kind === 'event' && r.record.name === name && predicate(r.record.args);
+    const seen = this.recentEvents.find((e) => e.receivedAt >= this.lastSentAt && match(e.decoded));
+    const found = seen
+      ? Promise.resolve(seen.decoded)
+      : this.awaitOn(this.records$, match, timeoutMs, `event ${name}`);
+    return found.then((r) => (r.record.kind === 'event' ? r.record : never()));
   }
 
   async close(): Promise<void> {
@@ -499,6 +509,10 @@ export class GroundStation {
     const decoded = decodeTm(this.dictionary, packet.value, this.structures);
     const { record } = decoded;
     if (record.kind === 'verification') this.pending.get(record.requestId)?.(decoded);
+    if (record.kind === 'event') {
+      this.recentEvents.push({ receivedAt: this.options.scheduler.now(), decoded });
+      if (this.recentEvents.length > 256) this.recentEvents.shift();
+    }
     if (record.kind === 'housekeeping') {
       for (const [name, value] of Object.entries(record.values)) {
         const item = { name, value, time: decoded.time };

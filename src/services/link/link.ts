@@ -22,6 +22,7 @@ import { SPACE_PACKET_MIN_LENGTH, spacePacketLength } from '../../link/space-pac
 import { decodeTcFrame } from '../../link/tc-frame.js';
 import { TmFrameAssembler } from '../../link/tm-frame.js';
 import type { BytePipe, PipeState } from '../../transport/pipe.js';
+import { Priority } from '../tm-source.js';
 
 export interface LinkConfig {
   /** The transport to the ground; none: the component reports 'none' and does nothing. */
@@ -33,6 +34,9 @@ export interface LinkConfig {
   /** TC virtual channel of commands and FARM-1 (PROTOCOL.md: 0). */
   readonly tcVcid?: number;
 }
+
+/** Downlink packets at or above this priority (verification reports, replies) use the urgent latency bound. */
+const URGENT_PRIORITY = Priority.reply;
 
 const PIPE_STATES = ['none', 'connecting', 'open', 'reconnecting', 'closed'] as const;
 const FARM_STATES = ['open', 'wait', 'lockout'] as const;
@@ -134,6 +138,12 @@ const linkDeclaration = {
       default: 250,
       description: 'A TM frame that is not full is completed with an idle packet after this long',
     },
+    urgentLatencyMs: {
+      id: 0x0503,
+      type: f32({ min: 0, max: 60_000, units: 'ms' }),
+      default: 0,
+      description: 'Latency bound of frames holding verification reports and replies',
+    },
     backlogFrames: {
       id: 0x0502,
       type: u32({ min: 1, max: 100_000 }),
@@ -172,11 +182,18 @@ export function createLink(config: LinkConfig) {
       if (config.pipe && !config.keys && !config.insecure) {
         throw new Error('link: no SDLS keys (--keys FILE) and not insecure');
       }
+      const persisted = { farm: '', replay: '' };
       const persist = () => {
-        // Before the packet goes on: FARM-1's V(R) first, then the ARSN. A crash between the two leaves a replay of
-        // that frame to FARM-1, which discards it (negative window): no command runs twice.
-        ctx.storage.put('farm', Buffer.from(JSON.stringify(farm.snapshot())));
-        ctx.storage.put('antiReplay', Buffer.from(JSON.stringify(antiReplay.snapshot())));
+        // Before the packet goes on, in one transaction (one disk flush): FARM-1's V(R) and the ARSN.
+        const farmState = JSON.stringify(farm.snapshot());
+        const replayState = JSON.stringify(antiReplay.snapshot());
+        if (farmState === persisted.farm && replayState === persisted.replay) return;
+        ctx.storage.transaction(() => {
+          ctx.storage.put('farm', Buffer.from(farmState));
+          ctx.storage.put('antiReplay', Buffer.from(replayState));
+        });
+        persisted.farm = farmState;
+        persisted.replay = replayState;
       };
 
       const clcw = (): ClcwInit => {
@@ -308,16 +325,27 @@ export function createLink(config: LinkConfig) {
       const flushBacklog = () => {
         while (backlog.length > 0 && write(backlog[0] as Uint8Array)) backlog.shift();
       };
+      const latencyDue: number[] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
       const onPacket = (packet: DownlinkPacket) => {
         const vc = packet.vcid === 1 ? 1 : 0;
         const assembler = assemblers[vc] as TmFrameAssembler;
         sendFrames(assembler.push(packet.bytes));
-        if (assembler.pendingOctets > 0 && !latencyTimers[vc]) {
-          latencyTimers[vc] = ctx.clock.scheduler.schedule(() => {
-            latencyTimers[vc] = undefined;
-            sendFrames(assembler.flush());
-          }, ctx.params.get('frameLatencyMs'));
-        }
+        if (assembler.pendingOctets === 0) return;
+        // Verification reports and replies go at once (with whatever else this turn produced, in one frame);
+        // housekeeping and events wait up to the frame latency bound for company.
+        const latencyMs =
+          packet.priority >= URGENT_PRIORITY
+            ? ctx.params.get('urgentLatencyMs')
+            : ctx.params.get('frameLatencyMs');
+        const due = ctx.clock.now() + latencyMs;
+        if (due >= (latencyDue[vc] as number)) return;
+        latencyTimers[vc]?.unsubscribe();
+        latencyDue[vc] = due;
+        latencyTimers[vc] = ctx.clock.scheduler.schedule(() => {
+          latencyTimers[vc] = undefined;
+          latencyDue[vc] = Number.POSITIVE_INFINITY;
+          sendFrames(assembler.flush());
+        }, latencyMs);
       };
 
       const subscriptions: Array<{ unsubscribe(): void }> = [];
