@@ -3,9 +3,9 @@
  * direction. `serial`: one KISS data frame per TC or TM frame, TM frames of 256 octets. `radio`: CLTUs up
  * (BCH, TC randomizer), CADUs down (ASM, TM randomizer), TM frames of 1115 octets.
  */
-import { CaduSynchronizer, encodeCadu } from './cadu.js';
+import { ASM_LENGTH, CaduSynchronizer, encodeCadu, writeCadu } from './cadu.js';
 import { CltuDecoder, encodeCltu } from './cltu.js';
-import { KissDecoder, kissEncode } from './kiss.js';
+import { KissDecoder, kissEncode, kissEncodeInto } from './kiss.js';
 import { TmFrameLength } from './tm-frame.js';
 
 export type LinkProfile = 'serial' | 'radio';
@@ -72,4 +72,15 @@ export function frameUplink(profile: LinkProfile, frame: Uint8Array): Uint8Array
 /** On board: a TM frame as it goes on the transport. */
 export function frameDownlink(profile: LinkProfile, frame: Uint8Array): Uint8Array {
   return profile === 'serial' ? kissEncode(frame) : encodeCadu(frame);
+}
+
+/** Room for any TM frame of the profile as it goes on the transport (KISS can double every octet). */
+export function downlinkFramedCapacity(profile: LinkProfile): number {
+  const frameLength = tmFrameLengthOf(profile);
+  return profile === 'serial' ? 2 * frameLength + 3 : ASM_LENGTH + frameLength;
+}
+
+/** `frameDownlink` into `out` (of downlinkFramedCapacity octets at least); returns the octets written. */
+export function frameDownlinkInto(profile: LinkProfile, frame: Uint8Array, out: Uint8Array): number {
+  return profile === 'serial' ? kissEncodeInto(out, 0, frame) : writeCadu(out, 0, frame);
 }

@@ -244,6 +244,12 @@ export interface TmFrameAssemblerOptions {
   readonly firstVcFrameCount?: number;
   /** Octet idle packets are filled with; default 0x55. */
   readonly idleFill?: number;
+  /**
+   * Build every frame in one buffer of the assembler's instead of a new array each: the frames `push` and `flush`
+   * return are then valid only until the next call (write them out, or copy them, at once). For the downlink's
+   * hot path, where the transport copies what it is given; default false.
+   */
+  readonly reuseFrames?: boolean;
 }
 
 /**
@@ -277,6 +283,33 @@ export class TmFrameAssembler {
     this.idle = new Uint8Array(SPACE_PACKET_MIN_LENGTH - 1 + this.dataFieldLength);
   }
 
+  /** Ring of frame buffers when reusing: one `push` can complete many frames, each must stay intact. */
+  private readonly ring: Uint8Array[] = [];
+  private ringUsed = 0;
+
+  private nextFrameBuffer(): Uint8Array {
+    if (!this.options.reuseFrames) return new Uint8Array(this.frameLength);
+    if (this.ringUsed >= this.ring.length) this.ring.push(new Uint8Array(this.frameLength));
+    // No clearing needed: a frame is completed only once its whole data field has been written.
+    return this.ring[this.ringUsed++] as Uint8Array;
+  }
+
+  /** At the start of a call: the frames returned by the previous call are free again, the one in progress not. */
+  private recycle(): void {
+    if (!this.options.reuseFrames) return;
+    const current = this.frame;
+    if (current === undefined) {
+      this.ringUsed = 0;
+      return;
+    }
+    const at = this.ring.indexOf(current);
+    if (at > 0) {
+      this.ring[at] = this.ring[0] as Uint8Array;
+      this.ring[0] = current;
+    }
+    this.ringUsed = 1;
+  }
+
   /** Octets already placed in the frame under construction (0 when there is none). */
   get pendingOctets(): number {
     return this.frame === undefined ? 0 : this.fill;
@@ -295,6 +328,7 @@ export class TmFrameAssembler {
     const length = spacePacketLength(packet);
     if (length !== packet.length || length < SPACE_PACKET_MIN_LENGTH)
       throw new RangeError(`${packet.length} octets are not one space packet (its header says ${length})`);
+    this.recycle();
     this.write(packet, length, out);
     return out;
   }
@@ -305,6 +339,7 @@ export class TmFrameAssembler {
    */
   flush(out: Uint8Array[] = []): Uint8Array[] {
     if (this.frame === undefined) return out;
+    this.recycle();
     const left = this.dataFieldLength - this.fill;
     const length = left >= SPACE_PACKET_MIN_LENGTH ? left : left + this.dataFieldLength;
     writeIdlePacket(this.idle, 0, length, this.idleCount, this.options.idleFill ?? IDLE_FILL);
@@ -319,14 +354,19 @@ export class TmFrameAssembler {
     while (pos < length) {
       let frame = this.frame;
       if (frame === undefined) {
-        frame = new Uint8Array(this.frameLength);
+        frame = this.nextFrameBuffer();
         this.frame = frame;
         this.fill = 0;
         this.fhp = FHP_NO_PACKET;
       }
       if (pos === 0 && this.fhp === FHP_NO_PACKET) this.fhp = this.fill;
       const take = Math.min(length - pos, dfl - this.fill);
-      frame.set(packet.subarray(pos, pos + take), TM_FRAME_HEADER_LENGTH + this.fill);
+      const at = TM_FRAME_HEADER_LENGTH + this.fill;
+      if (take === length) frame.set(length === packet.length ? packet : packet.subarray(0, length), at);
+      else if (take <= 64) {
+        // A short piece: a loop beats creating a subarray view (an allocation) for it.
+        for (let i = 0; i < take; i++) frame[at + i] = packet[pos + i] as number;
+      } else frame.set(packet.subarray(pos, pos + take), at);
       this.fill += take;
       pos += take;
       if (this.fill === dfl) this.complete(frame, out);

@@ -148,9 +148,19 @@ function nextPacket(): Uint8Array {
   });
 }
 
+/** Packets made once, as the downlink service receives them from the bus (encoded by their services). */
+const PREBUILT = Array.from({ length: 4096 }, () => nextPacket());
+let prebuiltIndex = 0;
+function prebuiltPacket(): Uint8Array {
+  prebuiltIndex = (prebuiltIndex + 1) & 4095;
+  return PREBUILT[prebuiltIndex] as Uint8Array;
+}
+
 interface DownlinkPath {
   readonly name: string;
   readonly frameLength: number;
+  /** The downlink service's own path: packets arrive encoded, frames are built in reused buffers. */
+  readonly service?: boolean;
   /** Frames the octets of `frame` for the transport; returns the octets written. */
   readonly frame: (frame: Uint8Array) => number;
 }
@@ -160,6 +170,26 @@ const kissBuffer = new Uint8Array(2 * TmFrameLength.serial + 3);
 const caduBuffer = new Uint8Array(4 + TmFrameLength.radio);
 
 const DOWNLINK_PATHS: readonly DownlinkPath[] = [
+  {
+    name: 'downlink service, serial: encoded packets -> reused 256-octet frames -> kissEncodeInto',
+    frameLength: TmFrameLength.serial,
+    service: true,
+    frame: (f) => {
+      const n = kissEncodeInto(kissBuffer, 0, f);
+      sink += kissBuffer[1]!;
+      return n;
+    },
+  },
+  {
+    name: 'downlink service, radio: encoded packets -> reused 1115-octet frames -> writeCadu',
+    frameLength: TmFrameLength.radio,
+    service: true,
+    frame: (f) => {
+      const n = writeCadu(caduBuffer, 0, f);
+      sink += caduBuffer[5]!;
+      return n;
+    },
+  },
   {
     name: 'serial 256-octet frames, assembly only (no framing)',
     frameLength: TmFrameLength.serial,
@@ -209,14 +239,21 @@ const DOWNLINK_PATHS: readonly DownlinkPath[] = [
 ];
 
 function downlinkFigures(path: DownlinkPath): Figure[] {
-  const assembler = new TmFrameAssembler({ frameLength: path.frameLength, scid: SCID, vcid: 0, clcw });
+  const assembler = new TmFrameAssembler({
+    frameLength: path.frameLength,
+    scid: SCID,
+    vcid: 0,
+    clcw,
+    reuseFrames: path.service ?? false,
+  });
+  const packetSource = path.service ? prebuiltPacket : nextPacket;
   const frames: Uint8Array[] = [];
   let framesOut = 0;
   let octetsOut = 0;
   const batch = () => {
     for (let i = 0; i < TM_BATCH; i++) {
       frames.length = 0;
-      assembler.push(nextPacket(), frames);
+      assembler.push(packetSource(), frames);
       for (const f of frames) {
         octetsOut += path.frame(f);
         framesOut++;
@@ -248,7 +285,9 @@ function downlinkFigures(path: DownlinkPath): Figure[] {
         packetsPerSecond: Math.round(packetsPerSecond),
         packetOctets: PACKET_LENGTH,
         ...spread(timing, TM_BATCH * PACKET_LENGTH),
-        includes: 'encodeTmPacket (with unixMsToCuc) + TmFrameAssembler.push + framing',
+        includes: path.service
+          ? 'TmFrameAssembler.push (reused frames) + framing; packets encoded beforehand by their services'
+          : 'encodeTmPacket (with unixMsToCuc) + TmFrameAssembler.push + framing',
       },
     },
     {

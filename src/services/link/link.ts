@@ -12,7 +12,8 @@ import type { ClcwInit } from '../../link/clcw.js';
 import { Farm1, type FarmDiscard, type FarmSnapshot } from '../../link/farm.js';
 import {
   type Deframer,
-  frameDownlink,
+  downlinkFramedCapacity,
+  frameDownlinkInto,
   type LinkProfile,
   tmFrameLengthOf,
   uplinkDeframer,
@@ -290,6 +291,7 @@ export function createLink(config: LinkConfig) {
             scid,
             vcid,
             clcw,
+            reuseFrames: true,
             mcFrameCount: () => {
               const mc = mcCount;
               mcCount = (mcCount + 1) & 0xff;
@@ -310,11 +312,13 @@ export function createLink(config: LinkConfig) {
         }
         return false;
       };
+      // The transport copies what it is given: frames are built, and framed, in reused buffers.
+      const scratch = new Uint8Array(downlinkFramedCapacity(config.profile));
       const sendFrames = (frames: Uint8Array[]) => {
         for (const frame of frames) {
-          const bytes = frameDownlink(config.profile, frame);
+          const bytes = scratch.subarray(0, frameDownlinkInto(config.profile, frame, scratch));
           if (backlog.length > 0 || !write(bytes)) {
-            backlog.push(bytes);
+            backlog.push(bytes.slice());
             if (backlog.length > ctx.params.get('backlogFrames')) {
               backlog.shift();
               backlogDropped += 1;
