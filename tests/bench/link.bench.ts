@@ -280,7 +280,7 @@ function downlinkFigures(path: DownlinkPath): Figure[] {
       name: `${path.name}: packets in`,
       value: (packetsPerSecond * PACKET_LENGTH) / MB,
       unit: 'MB/s',
-      target: downlinkTarget,
+      ...(path.service ? { target: downlinkTarget } : {}),
       details: {
         packetsPerSecond: Math.round(packetsPerSecond),
         packetOctets: PACKET_LENGTH,

@@ -143,7 +143,8 @@ const linkDeclaration = {
       id: 0x0503,
       type: f32({ min: 0, max: 60_000, units: 'ms' }),
       default: 0,
-      description: 'Latency bound of frames holding verification reports and replies',
+      description:
+        'Latency bound of frames holding verification reports and replies (0: at the end of the turn)',
     },
     backlogFrames: {
       id: 0x0502,
@@ -330,6 +331,13 @@ export function createLink(config: LinkConfig) {
         while (backlog.length > 0 && write(backlog[0] as Uint8Array)) backlog.shift();
       };
       const latencyDue: number[] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+      const flushNow = [false, false];
+      const flushVc = (vc: number) => {
+        latencyTimers[vc]?.unsubscribe();
+        latencyTimers[vc] = undefined;
+        latencyDue[vc] = Number.POSITIVE_INFINITY;
+        sendFrames((assemblers[vc] as TmFrameAssembler).flush());
+      };
       const onPacket = (packet: DownlinkPacket) => {
         const vc = packet.vcid === 1 ? 1 : 0;
         const assembler = assemblers[vc] as TmFrameAssembler;
@@ -341,15 +349,22 @@ export function createLink(config: LinkConfig) {
           packet.priority >= URGENT_PRIORITY
             ? ctx.params.get('urgentLatencyMs')
             : ctx.params.get('frameLatencyMs');
+        if (latencyMs === 0) {
+          // "At once": at the end of the current turn, not on a timer (a zero-delay timer waits a millisecond).
+          if (!flushNow[vc]) {
+            flushNow[vc] = true;
+            queueMicrotask(() => {
+              flushNow[vc] = false;
+              if (assembler.pendingOctets > 0) flushVc(vc);
+            });
+          }
+          return;
+        }
         const due = ctx.clock.now() + latencyMs;
         if (due >= (latencyDue[vc] as number)) return;
         latencyTimers[vc]?.unsubscribe();
         latencyDue[vc] = due;
-        latencyTimers[vc] = ctx.clock.scheduler.schedule(() => {
-          latencyTimers[vc] = undefined;
-          latencyDue[vc] = Number.POSITIVE_INFINITY;
-          sendFrames(assembler.flush());
-        }, latencyMs);
+        latencyTimers[vc] = ctx.clock.scheduler.schedule(() => flushVc(vc), latencyMs);
       };
 
       const subscriptions: Array<{ unsubscribe(): void }> = [];
