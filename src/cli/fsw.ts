@@ -90,6 +90,8 @@ export interface FlightOptions {
   /** Key file path; required with `link` unless `insecure`. */
   readonly keysFile?: string;
   readonly insecure?: boolean;
+  /** Called when a command asks for a restart of the flight software. */
+  readonly onRestartRequest?: (reason: string) => void;
   /** Called with the stack before its components start, so subscribers see everything from the first event. */
   readonly beforeStart?: (stack: FlightStack) => void;
   /** Log the telemetry of each component at most this often (seconds); 0: never. */
@@ -145,6 +147,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
       logger: logger.child({ board: board.name }),
       hal: hardware.devices,
       rateGroups: flightRateGroups,
+      ...(options.onRestartRequest ? { onRestartRequest: options.onRestartRequest } : {}),
     });
     options.beforeStart?.(stack);
     stack.start();

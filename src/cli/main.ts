@@ -9,6 +9,9 @@ import { DEFAULT_STATE_DIR, flightComponents, linkProfile, startFlight, UsageErr
 import { ground } from './ground.js';
 import { linkCommand } from './link.js';
 
+/** Exit status of a commanded restart (EX_TEMPFAIL): the supervisor starts the flight software again. */
+export const RESTART_EXIT_CODE = 75;
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 const USAGE = `skynode: flight software for orbital AI compute nodes
@@ -106,7 +109,9 @@ async function fsw(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', (signal) => onStop(signal));
   process.once('SIGTERM', (signal) => onStop(signal));
+  let onRestart: (reason: string) => void = () => {};
   const flight = startFlight({
+    onRestartRequest: (reason) => onRestart(reason),
     ...(values.link ? { link: values.link } : {}),
     profile: linkProfile(values.profile),
     ...(values.keys ? { keysFile: values.keys } : {}),
@@ -122,6 +127,11 @@ async function fsw(argv: string[]): Promise<number> {
       resolveExit(0);
     };
     if (stopRequested) onStop(stopRequested);
+    // A commanded restart: stop cleanly and exit with EX_TEMPFAIL, for the supervisor (systemd) to start again.
+    onRestart = (reason) => {
+      flight.shutdown(`restart: ${reason}`);
+      resolveExit(RESTART_EXIT_CODE);
+    };
     process.once('uncaughtException', (error) => {
       flight.logger.fatal({ err: error }, 'uncaught exception: stopping');
       flight.shutdown('uncaughtException');

@@ -173,6 +173,11 @@ export interface SystemInfo {
   }>;
   /** Changes the system mode (kept in the state directory); `reason` is logged and reported. */
   setMode(mode: SystemMode, reason: string): void;
+  /**
+   * Asks the process that runs the stack to restart the flight software (after the current command completes).
+   * False when this deployment has no one to do it (a test, the demo).
+   */
+  requestRestart(reason: string): boolean;
 }
 
 export interface ComponentContext<T extends TelemetryDecls, E extends EventDecls, P extends ParamDecls> {

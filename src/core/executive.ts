@@ -44,6 +44,8 @@ export interface StackOptions {
   /** Rate group name to frequency in Hz. */
   readonly rateGroups?: Readonly<Record<string, number>>;
   readonly mission?: MissionInfo;
+  /** Restarts the flight software (the fsw process exits for its supervisor to start it again). */
+  readonly onRestartRequest?: (reason: string) => void;
 }
 
 /** A command as asked for, before validation: by qualified name or by opcode, with raw argument values. */
@@ -350,6 +352,14 @@ export class FlightStack {
         mode$: this.modeSubject.asObservable(),
         modeChanges$: this.modeChangeSubject.asObservable(),
         setMode: (mode, reason) => this.setMode(mode, reason),
+        requestRestart: (reason) => {
+          const restart = this.options.onRestartRequest;
+          if (!restart) return false;
+          this.options.logger.warn({ reason }, 'flight software restart requested');
+          // After the current turn: the command that asked completes and is reported first.
+          this.options.clock.scheduler.schedule(() => restart(reason), 100);
+          return true;
+        },
       },
       every(rateGroup, task) {
         const group = groups.get(rateGroup);

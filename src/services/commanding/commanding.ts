@@ -459,7 +459,14 @@ export const commanding = defineComponent({
         label: entry.name,
       });
       const unpacked = unpackRecord(entry.args, perform.value.args);
-      if (!unpacked.ok) return refuseNamed(FailureCode.badLength, `${entry.name}: ${unpacked.error}`);
+      if (!unpacked.ok) {
+        // Too few octets is a length error; octets that are no value of their type (an enum index without a
+        // label, a bool that is neither 0 nor 1, bad UTF-8) are an argument out of range.
+        const code = /truncated/.test(unpacked.error)
+          ? FailureCode.badLength
+          : FailureCode.argumentOutOfRange;
+        return refuseNamed(code, `${entry.name}: ${unpacked.error}`);
+      }
       if (unpacked.offset !== perform.value.args.length) {
         return refuseNamed(
           FailureCode.badLength,
@@ -533,8 +540,10 @@ export const commanding = defineComponent({
         if (!entry)
           return { ok: false, code: FailureCode.unknownFunction, reason: `unknown parameter ID ${hex(id)}` };
         const value = unpackValue(view, at + 2, entry.type);
-        if (!value.ok)
-          return { ok: false, code: FailureCode.badLength, reason: `${entry.name}: ${value.error}` };
+        if (!value.ok) {
+          const code = /truncated/.test(value.error) ? FailureCode.badLength : FailureCode.argumentOutOfRange;
+          return { ok: false, code, reason: `${entry.name}: ${value.error}` };
+        }
         const checked = checkValue(entry.type, value.value);
         if (!checked.ok) {
           return {

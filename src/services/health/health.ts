@@ -15,6 +15,11 @@ export const health = defineComponent({
   commands: {
     NOOP: { opcode: 0x0101, description: 'Does nothing but count and report: checks the command path' },
     RESET_COUNTERS: { opcode: 0x0102, description: 'Zeroes the no-op and lag-warning counters' },
+    RESTART_FSW: {
+      opcode: 0x0103,
+      hazardous: true,
+      description: 'Restarts the flight software (its supervisor starts it again): arm it first',
+    },
   },
   telemetry: {
     uptimeS: {
@@ -136,6 +141,12 @@ export const health = defineComponent({
         NOOP: () => {
           noopCount += 1;
           ctx.events.NOOP({ count: noopCount });
+          return undefined;
+        },
+        RESTART_FSW: () => {
+          if (!ctx.system.requestRestart('commanded by RESTART_FSW')) {
+            return { ok: false, reason: 'no supervisor restarts the flight software in this deployment' };
+          }
           return undefined;
         },
         RESET_COUNTERS: () => {

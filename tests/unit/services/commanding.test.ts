@@ -163,6 +163,18 @@ describe('commanding service', () => {
     );
   });
 
+  it('refuses packed values that are no value of their type with code 6, too few octets with code 2', async () => {
+    const n = node();
+    const setMode = n.stack.dictionary.commandByName.get('thermal.SET_MODE')?.opcode as number;
+    n.send(8, 1, encodePerformFunction(setMode, Uint8Array.of(9, 1))); // enum index 9 of 3 labels
+    n.send(8, 1, encodePerformFunction(setMode, Uint8Array.of(1))); // level missing
+    await n.settle();
+    expect(n.reports()).toEqual([
+      '(1,2) code 6: thermal.SET_MODE: mode: enum index 9 at 0 has no label',
+      '(1,2) code 2: thermal.SET_MODE: level: truncated u8 at octet 1',
+    ]);
+  });
+
   it('runs a hazardous command once per arming, within the window', async () => {
     const n = node();
     const opcode = n.stack.dictionary.commandByName.get('thermal.POWER_CYCLE')?.opcode as number;
