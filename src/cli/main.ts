@@ -4,10 +4,7 @@
 import { parseArgs } from 'node:util';
 import { buildDictionary, DictionaryError, dictionaryToJson } from '../core/dictionary.js';
 import type { LogLevel } from '../core/log.js';
-import { runDemo } from './demo.js';
 import { DEFAULT_STATE_DIR, flightComponents, linkProfile, startFlight, UsageError } from './fsw.js';
-import { ground } from './ground.js';
-import { linkCommand } from './link.js';
 
 /** Exit status of a commanded restart (EX_TEMPFAIL): the supervisor starts the flight software again. */
 export const RESTART_EXIT_CODE = 75;
@@ -158,6 +155,7 @@ async function demo(argv: string[]): Promise<number> {
   }
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const duration = seconds('--duration', values.duration, 0);
+  const { runDemo } = await import('./demo.js');
   return await runDemo({
     board: values.board,
     stateDir: values['state-dir'],
@@ -195,10 +193,11 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(rest);
       case 'dict':
         return dict(rest);
+      // Loaded on demand: the flight software does not carry the ground station's code in its memory.
       case 'ground':
-        return await ground(rest);
+        return await (await import('./ground.js')).ground(rest);
       case 'link':
-        return await linkCommand(rest);
+        return await (await import('./link.js')).linkCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -10,8 +10,21 @@
  * names the device it opened, and treats a missing or different device as a loss.
  */
 import { fstat, type Stats, stat } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Subscription } from 'rxjs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+
+/**
+ * serialport and its native binding are loaded the first time a serial pipe opens (about 10 MB of resident
+ * memory a flight stack on another transport, or none, does not pay).
+ */
+let serialPortClass: typeof SerialPort | undefined;
+function serialPort(): typeof SerialPort {
+  serialPortClass ??= (createRequire(import.meta.url)('serialport') as { SerialPort: typeof SerialPort })
+    .SerialPort;
+  return serialPortClass;
+}
+
 import { DEFAULT_MAX_BUFFERED_BYTES, errorMessage, PipeBase } from './base.js';
 import { DEFAULT_BAUD_RATE, type PipeOptions } from './pipe.js';
 
@@ -81,7 +94,7 @@ export class SerialPipe extends PipeBase {
     if (this.closing) return;
     let port: SerialPort;
     try {
-      port = new SerialPort({
+      port = new (serialPort())({
         path: this.path,
         baudRate: this.baudRate,
         dataBits: 8,
