@@ -20,7 +20,8 @@ import { commanding } from '../services/commanding/commanding.js';
 import { health } from '../services/health/health.js';
 import { createLink, type LinkConfig } from '../services/link/link.js';
 import { modes } from '../services/modes/modes.js';
-import { telemetryReports } from '../services/telemetry/reports.js';
+import { eventReports } from '../services/telemetry/events.js';
+import { housekeeping } from '../services/telemetry/housekeeping.js';
 import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 
 /**
@@ -30,8 +31,8 @@ import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
-  // The reports and the link first: they must be listening before the others' first events (health.BOOT).
-  return [telemetryReports, createLink(link), modes, commanding, health];
+  // Event reports and the link first: they must be listening before the others' first events (health.BOOT).
+  return [eventReports, createLink(link), housekeeping, modes, commanding, health];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */

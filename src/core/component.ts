@@ -61,6 +61,19 @@ export interface ParamDecl<T extends DataType = DataType> {
   readonly description?: string;
 }
 
+/** A housekeeping structure (PUS service 3): telemetry of the component packed together at an interval. */
+export interface HousekeepingDecl<N extends string = string> {
+  /** Structure ID, unique across the mission. */
+  readonly id: number;
+  /** Telemetry of this component, packed in this order. */
+  readonly parameters: readonly N[];
+  /** Default collection interval. */
+  readonly intervalMs: number;
+  /** Whether it is reported from start-up (default true); TC(3,5)/(3,6) change it. */
+  readonly enabled?: boolean;
+  readonly description?: string;
+}
+
 export type CommandDecls = Readonly<Record<string, CommandDecl>>;
 export type TelemetryDecls = Readonly<Record<string, TelemetryDecl>>;
 export type EventDecls = Readonly<Record<string, EventDecl>>;
@@ -208,6 +221,11 @@ export interface ComponentDeclaration<
   readonly telemetry?: T;
   readonly events?: E;
   readonly params?: P & { readonly [K in keyof P]: { readonly default: ValueOf<P[K]['type']> } };
+  /**
+   * Housekeeping structures. Without any, the component's telemetry goes down as one structure, all of it, once
+   * a second, its ID the component's lowest telemetry ID.
+   */
+  readonly housekeeping?: Readonly<Record<string, HousekeepingDecl<Extract<keyof T, string>>>>;
   readonly setup: (ctx: ComponentContext<T, E, P>) => ComponentRuntime<C>;
 }
 
@@ -236,6 +254,7 @@ export interface Component<
   readonly telemetry: T;
   readonly events: E;
   readonly params: P;
+  readonly housekeeping: Readonly<Record<string, HousekeepingDecl>>;
   readonly setup: (ctx: ComponentContext<T, E, P>) => ComponentRuntime<C>;
   readonly tlm: { readonly [K in keyof T]: TelemetryRef<T[K]['type']> };
   readonly cmd: { readonly [K in keyof C]: CommandRef<C[K]> };
@@ -273,6 +292,7 @@ export function defineComponent<
     telemetry,
     events: (declaration.events ?? {}) as E,
     params: (declaration.params ?? {}) as P,
+    housekeeping: declaration.housekeeping ?? {},
     setup: declaration.setup,
     tlm,
     cmd,

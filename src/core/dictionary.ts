@@ -7,6 +7,7 @@ import {
   type AnyComponent,
   type CommandDecl,
   type EventDecl,
+  type HousekeepingDecl,
   type ParamDecl,
   type Severity,
   SYSTEM_MODES,
@@ -61,6 +62,18 @@ export interface ParamEntry {
   readonly description: string;
 }
 
+export interface HousekeepingEntry {
+  readonly id: number;
+  /** `component.STRUCTURE` (`component.DEFAULT` for a component that declares none). */
+  readonly name: string;
+  readonly component: string;
+  /** Qualified telemetry names, in packing order. */
+  readonly parameters: readonly string[];
+  readonly intervalMs: number;
+  readonly enabled: boolean;
+  readonly description: string;
+}
+
 export interface MissionDictionary {
   readonly mission: MissionInfo;
   readonly components: readonly AnyComponent[];
@@ -76,6 +89,8 @@ export interface MissionDictionary {
   readonly eventByName: ReadonlyMap<string, EventEntry>;
   readonly paramById: ReadonlyMap<number, ParamEntry>;
   readonly paramByName: ReadonlyMap<string, ParamEntry>;
+  readonly housekeeping: readonly HousekeepingEntry[];
+  readonly housekeepingById: ReadonlyMap<number, HousekeepingEntry>;
   /** CRC-32 of `canonicalJson`. */
   readonly crc32: number;
   /** The dictionary as canonical JSON text: keys sorted, no whitespace, entries in ID order. */
@@ -121,6 +136,7 @@ export function buildDictionary(
   const telemetry: TelemetryEntry[] = [];
   const events: EventEntry[] = [];
   const params: ParamEntry[] = [];
+  const housekeeping: HousekeepingEntry[] = [];
 
   for (const component of components) {
     const c = component.name;
@@ -183,6 +199,43 @@ export function buildDictionary(
     }
   }
 
+  for (const component of components) {
+    const c = component.name;
+    const own = telemetry.filter((t) => t.component === c).sort((a, b) => a.id - b.id);
+    const declared = Object.entries(component.housekeeping as Record<string, HousekeepingDecl>);
+    if (declared.length === 0 && own.length > 0) {
+      housekeeping.push({
+        id: (own[0] as TelemetryEntry).id,
+        name: `${c}.DEFAULT`,
+        component: c,
+        parameters: own.map((t) => t.name),
+        intervalMs: 1000,
+        enabled: true,
+        description: `All telemetry of ${c}`,
+      });
+    }
+    for (const [key, decl] of declared) {
+      if (!UPPER_NAME.test(key)) problems.push(`housekeeping ${c}.${key}: name must be UPPER_SNAKE_CASE`);
+      const names = decl.parameters.map((p) => `${c}.${p}`);
+      for (const name of names) {
+        if (!own.some((t) => t.name === name))
+          problems.push(`housekeeping ${c}.${key}: ${name} is not telemetry of ${c}`);
+      }
+      if (!(decl.intervalMs >= 10))
+        problems.push(`housekeeping ${c}.${key}: interval ${decl.intervalMs} ms < 10 ms`);
+      housekeeping.push({
+        id: decl.id,
+        name: `${c}.${key}`,
+        component: c,
+        parameters: names,
+        intervalMs: decl.intervalMs,
+        enabled: decl.enabled ?? true,
+        description: decl.description ?? '',
+      });
+    }
+  }
+  const housekeepingById = index('housekeeping structure ID', housekeeping, (e) => e.id, problems);
+
   const commandByOpcode = index('command opcode', commands, (e) => e.opcode, problems);
   const telemetryById = index('telemetry ID', telemetry, (e) => e.id, problems);
   const eventById = index('event ID', events, (e) => e.id, problems);
@@ -197,8 +250,9 @@ export function buildDictionary(
   telemetry.sort(byId((e) => e.id));
   events.sort(byId((e) => e.id));
   params.sort(byId((e) => e.id));
+  housekeeping.sort(byId((e) => e.id));
 
-  const content = dictionaryContent(mission, commands, telemetry, events, params);
+  const content = dictionaryContent(mission, commands, telemetry, events, params, housekeeping);
   const canonicalJson = canonicalStringify(content);
   return {
     mission,
@@ -215,6 +269,8 @@ export function buildDictionary(
     eventByName: new Map(events.map((e) => [e.name, e])),
     paramById,
     paramByName: new Map(params.map((e) => [e.name, e])),
+    housekeeping,
+    housekeepingById,
     crc32: crc32(new TextEncoder().encode(canonicalJson)),
     canonicalJson,
   };
@@ -260,6 +316,7 @@ function dictionaryContent(
   telemetry: readonly TelemetryEntry[],
   events: readonly EventEntry[],
   params: readonly ParamEntry[],
+  housekeeping: readonly HousekeepingEntry[],
 ) {
   return {
     format: 'skynode-dictionary/1',
@@ -294,6 +351,14 @@ function dictionaryContent(
       default: jsonValue(e.default),
       description: e.description,
     })),
+    housekeeping: housekeeping.map((e) => ({
+      id: e.id,
+      name: e.name,
+      parameters: [...e.parameters],
+      intervalMs: e.intervalMs,
+      enabled: e.enabled,
+      description: e.description,
+    })),
   };
 }
 
@@ -316,21 +381,7 @@ export function dictionaryToJson(dictionary: MissionDictionary): Record<string, 
   return { ...content, crc32: `0x${dictionary.crc32.toString(16).padStart(8, '0')}` };
 }
 
-/**
- * The housekeeping structures until the telemetry service declares its own: one per component, identified by
- * the component's lowest telemetry ID, holding all its telemetry in ID order. Derived from the dictionary alone,
- * so the ground derives the same.
- */
-export function defaultHousekeepingStructures(dictionary: MissionDictionary): Map<number, string[]> {
-  const structures = new Map<number, string[]>();
-  for (const component of dictionary.components) {
-    const items = dictionary.telemetry.filter((t) => t.component === component.name);
-    const first = items[0];
-    if (first)
-      structures.set(
-        first.id,
-        items.map((t) => t.name),
-      );
-  }
-  return structures;
+/** Housekeeping structures by ID: qualified telemetry names in packing order (what a decoder needs). */
+export function housekeepingStructures(dictionary: MissionDictionary): Map<number, string[]> {
+  return new Map(dictionary.housekeeping.map((e) => [e.id, [...e.parameters]]));
 }

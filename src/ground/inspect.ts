@@ -18,7 +18,7 @@
  * same goes for an ASM found by search in non-CADU data whose frame fails with an implausible TM header. Octets
  * between CADUs are reported (CADUs follow each other with no gap on a radio downlink) unless CLTUs fill them.
  */
-import { defaultHousekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
+import { housekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
 import { unpackRecord } from '../core/pack.js';
 import { ASM_LENGTH, CaduSynchronizer } from '../link/cadu.js';
 import { BCH_CODEBLOCK_LENGTH, BCH_INFO_LENGTH, CltuDecoder } from '../link/cltu.js';
@@ -325,7 +325,7 @@ export class LinkInspector {
     this.profile = options.profile;
     this.dictionary = options.dictionary;
     this.keys = options.keys;
-    this.structures = options.structures ?? defaultHousekeepingStructures(options.dictionary);
+    this.structures = options.structures ?? housekeepingStructures(options.dictionary);
     this.scid = options.scid ?? options.dictionary.mission.spacecraftId;
     const frameLength = options.frameLength ?? TmFrameLength[options.profile];
     if (

@@ -6,7 +6,7 @@
  * awaitEvent.
  */
 import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
-import { defaultHousekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
+import { housekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
 import { packedSize, packValue } from '../core/pack.js';
 import { unixMsToCuc } from '../core/time.js';
 import { checkValue } from '../core/types.js';
@@ -114,7 +114,7 @@ export class GroundStation {
     if (!options.keys && !options.insecure) throw new Error('ground station: SDLS keys needed (--keys FILE)');
     this.options = options;
     this.dictionary = options.dictionary;
-    this.structures = defaultHousekeepingStructures(options.dictionary);
+    this.structures = housekeepingStructures(options.dictionary);
     this.spi = options.keys
       ? (options.spi ?? (options.keys.has(SPI_HMAC_SHA256) ? SPI_HMAC_SHA256 : SPI_AES_256_GCM))
       : undefined;

@@ -404,7 +404,7 @@ async function busPipeline(): Promise<Figure> {
         commands: t.commands,
         failed: t.failed,
         batch: `${BATCH} commands, then the microtask queue drained (setImmediate); virtual clock kept at real time`,
-        components: 'health, commanding, telemetryReports, link (no pipe)',
+        components: 'events, link (no pipe), housekeeping, modes, commanding, health',
       },
     };
   } finally {

@@ -15,7 +15,7 @@ describe('skynode fsw --board sim', () => {
     const started = json(await first.waitForLine((l) => l.includes('flight stack started')));
     expect(started).toMatchObject({
       board: 'sim',
-      components: ['tmReports', 'link', 'modes', 'commanding', 'health'],
+      components: ['events', 'link', 'housekeeping', 'modes', 'commanding', 'health'],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });
     // Two telemetry lines: the one at start and the next a second later.

@@ -26,6 +26,7 @@ import {
   Service,
   Verification,
 } from '../../link/pus-services.js';
+import { pusServiceHandler } from '../pus-registry.js';
 import { Priority, tmSourceFor } from '../tm-source.js';
 
 /** Telemetry names of the rejection counters, by PROTOCOL.md failure code. */
@@ -438,11 +439,18 @@ export const commanding = defineComponent({
             });
             return ok;
           });
-        default:
-          return refuse(
-            FailureCode.unknownService,
-            `service ${tc.service} subtype ${tc.subtype} is not provided`,
-          );
+        default: {
+          const provider = pusServiceHandler(ctx.bus, tc.service);
+          if (!provider) {
+            return refuse(
+              FailureCode.unknownService,
+              `service ${tc.service} subtype ${tc.subtype} is not provided`,
+            );
+          }
+          const accepted = provider(tc);
+          if (!accepted.ok) return refuse(accepted.code, accepted.reason);
+          return job(tc, requestId, accepted.label, async () => accepted.run());
+        }
       }
     }
 
