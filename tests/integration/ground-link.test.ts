@@ -155,7 +155,9 @@ describe('ground station to flight software over a serial line', () => {
     await new Promise((r) => setTimeout(r, 500));
     await replay.close();
 
-    const watched = await ground('watch', '--duration', '2.5');
+    // The node reports its counters once a second: wait until the rejection shows (the flight log has it first).
+    await fsw.waitForLine((l) => l.includes('"event":"link.AUTH_FAILED"'), 10_000);
+    const watched = await ground('watch', '--duration', '3');
     const link = watched.stdout.split('\n').findLast((l) => l.includes('link.rejectedReplay='));
     expect(link).toMatch(/link.rejectedReplay=[1-9]/);
     const commandingLine = watched.stdout.split('\n').findLast((l) => l.includes('commanding.executed='));

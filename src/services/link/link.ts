@@ -10,20 +10,13 @@ import { defineComponent } from '../../core/component.js';
 import { bool, enumOf, f32, str, u8, u32 } from '../../core/types.js';
 import type { ClcwInit } from '../../link/clcw.js';
 import { Farm1, type FarmDiscard, type FarmSnapshot } from '../../link/farm.js';
-import {
-  type Deframer,
-  downlinkFramedCapacity,
-  frameDownlinkInto,
-  type LinkProfile,
-  tmFrameLengthOf,
-  uplinkDeframer,
-} from '../../link/profile.js';
+import { type Deframer, type LinkProfile, uplinkDeframer } from '../../link/profile.js';
 import { AntiReplayWindow, type SdlsKeys, verifyDecodedTcFrame } from '../../link/sdls.js';
 import { SPACE_PACKET_MIN_LENGTH, spacePacketLength } from '../../link/space-packet.js';
 import { decodeTcFrame } from '../../link/tc-frame.js';
-import { TmFrameAssembler } from '../../link/tm-frame.js';
 import type { BytePipe, PipeState } from '../../transport/pipe.js';
 import { Priority } from '../tm-source.js';
+import { DownlinkScheduler } from './downlink.js';
 
 export interface LinkConfig {
   /** The transport to the ground; none: the component reports 'none' and does nothing. */
@@ -103,8 +96,12 @@ const linkDeclaration = {
     farmNegativeWindow: counterTlm(0x051a, 'FARM-1 discards: frame already accepted'),
     farmLockout: counterTlm(0x051b, 'FARM-1 discards: outside the window, or in lockout'),
     farmOther: counterTlm(0x051c, 'FARM-1 discards: no buffer, Set V(R) in lockout'),
-    downlinkBacklog: { id: 0x051d, type: u32(), description: 'TM frames waiting for the transport to open' },
-    downlinkDropped: counterTlm(0x051e, 'TM frames dropped from a full backlog (oldest first)'),
+    downlinkQueue: { id: 0x051d, type: u32(), description: 'TM packets waiting for the downlink' },
+    downlinkDropped: counterTlm(
+      0x051e,
+      'TM packets dropped from a full downlink queue (oldest of the lowest priority)',
+    ),
+    idleFrames: counterTlm(0x051f, 'Idle frames sent (radio profile, bandwidth set)'),
   },
   events: {
     PIPE_STATE: {
@@ -146,11 +143,18 @@ const linkDeclaration = {
       description:
         'Latency bound of frames holding verification reports and replies (0: at the end of the turn)',
     },
-    backlogFrames: {
+    queueLimit: {
       id: 0x0502,
-      type: u32({ min: 1, max: 100_000 }),
-      default: 1000,
-      description: 'TM frames kept while the transport is down; older ones are dropped past this',
+      type: u32({ min: 1, max: 1_000_000 }),
+      default: 5000,
+      description:
+        'TM packets that may wait for the downlink (transport down, bandwidth); past this the oldest of the lowest priority is dropped',
+    },
+    bandwidthBytesPerS: {
+      id: 0x0504,
+      type: u32({ units: 'B/s' }),
+      default: 0,
+      description: 'Octets per second the downlink may use (0: no limit; the transport paces itself)',
     },
   },
 };
@@ -168,7 +172,7 @@ export function createLink(config: LinkConfig) {
       const counts: Record<RejectionCounter, number> = Object.fromEntries(
         REJECTION_COUNTERS.map((k) => [k, 0]),
       ) as Record<RejectionCounter, number>;
-      const totals = { framesAccepted: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 };
+      const totals = { framesAccepted: 0, bytesIn: 0 };
       const storedFarm = ctx.storage.get('farm');
       const storedReplay = ctx.storage.get('antiReplay');
       const farm = new Farm1(
@@ -283,89 +287,23 @@ export function createLink(config: LinkConfig) {
       };
 
       // --- downlink ---------------------------------------------------------------------------------------
-      const frameLength = tmFrameLengthOf(config.profile);
-      let mcCount = 0;
-      const assemblers = [0, 1].map(
-        (vcid) =>
-          new TmFrameAssembler({
-            frameLength,
-            scid,
-            vcid,
-            clcw,
-            reuseFrames: true,
-            mcFrameCount: () => {
-              const mc = mcCount;
-              mcCount = (mcCount + 1) & 0xff;
-              return mc;
-            },
-          }),
+      const downlink = new DownlinkScheduler(
+        config.profile,
+        scid,
+        clcw,
+        ctx.clock,
+        {
+          bandwidthBytesPerS: () => ctx.params.get('bandwidthBytesPerS'),
+          queueLimit: () => ctx.params.get('queueLimit'),
+          // Verification reports and replies go at once (with whatever else this turn produced, in one frame);
+          // housekeeping and events wait up to the frame latency bound for company.
+          latencyMs: (priority) =>
+            priority >= URGENT_PRIORITY
+              ? ctx.params.get('urgentLatencyMs')
+              : ctx.params.get('frameLatencyMs'),
+        },
+        (bytes) => config.pipe?.write(bytes) ?? false,
       );
-      const latencyTimers: Array<{ unsubscribe(): void } | undefined> = [undefined, undefined];
-      // Frames made while the transport is down wait (oldest dropped past the limit, and counted) rather than
-      // vanish: the recorder of the telemetry service will keep more, durably.
-      const backlog: Uint8Array[] = [];
-      let backlogDropped = 0;
-      const write = (bytes: Uint8Array): boolean => {
-        if (config.pipe?.write(bytes)) {
-          totals.framesOut += 1;
-          totals.bytesOut += bytes.length;
-          return true;
-        }
-        return false;
-      };
-      // The transport copies what it is given: frames are built, and framed, in reused buffers.
-      const scratch = new Uint8Array(downlinkFramedCapacity(config.profile));
-      const sendFrames = (frames: Uint8Array[]) => {
-        for (const frame of frames) {
-          const bytes = scratch.subarray(0, frameDownlinkInto(config.profile, frame, scratch));
-          if (backlog.length > 0 || !write(bytes)) {
-            backlog.push(bytes.slice());
-            if (backlog.length > ctx.params.get('backlogFrames')) {
-              backlog.shift();
-              backlogDropped += 1;
-            }
-          }
-        }
-      };
-      const flushBacklog = () => {
-        while (backlog.length > 0 && write(backlog[0] as Uint8Array)) backlog.shift();
-      };
-      const latencyDue: number[] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-      const flushNow = [false, false];
-      const flushVc = (vc: number) => {
-        latencyTimers[vc]?.unsubscribe();
-        latencyTimers[vc] = undefined;
-        latencyDue[vc] = Number.POSITIVE_INFINITY;
-        sendFrames((assemblers[vc] as TmFrameAssembler).flush());
-      };
-      const onPacket = (packet: DownlinkPacket) => {
-        const vc = packet.vcid === 1 ? 1 : 0;
-        const assembler = assemblers[vc] as TmFrameAssembler;
-        sendFrames(assembler.push(packet.bytes));
-        if (assembler.pendingOctets === 0) return;
-        // Verification reports and replies go at once (with whatever else this turn produced, in one frame);
-        // housekeeping and events wait up to the frame latency bound for company.
-        const latencyMs =
-          packet.priority >= URGENT_PRIORITY
-            ? ctx.params.get('urgentLatencyMs')
-            : ctx.params.get('frameLatencyMs');
-        if (latencyMs === 0) {
-          // "At once": at the end of the current turn, not on a timer (a zero-delay timer waits a millisecond).
-          if (!flushNow[vc]) {
-            flushNow[vc] = true;
-            queueMicrotask(() => {
-              flushNow[vc] = false;
-              if (assembler.pendingOctets > 0) flushVc(vc);
-            });
-          }
-          return;
-        }
-        const due = ctx.clock.now() + latencyMs;
-        if (due >= (latencyDue[vc] as number)) return;
-        latencyTimers[vc]?.unsubscribe();
-        latencyDue[vc] = due;
-        latencyTimers[vc] = ctx.clock.scheduler.schedule(() => flushVc(vc), latencyMs);
-      };
 
       const subscriptions: Array<{ unsubscribe(): void }> = [];
       let pipeState: (typeof PIPE_STATES)[number] = 'none';
@@ -387,9 +325,9 @@ export function createLink(config: LinkConfig) {
                     ? (state.detail ?? pipe.name)
                     : pipe.name;
             ctx.events.PIPE_STATE({ state: state.kind, detail: detail.slice(0, 120) });
-            if (state.kind === 'open') flushBacklog();
+            downlink.setOpen(state.kind === 'open');
           }),
-          ctx.bus.downlink$.subscribe(onPacket),
+          ctx.bus.downlink$.subscribe((packet: DownlinkPacket) => downlink.enqueue(packet)),
         );
       }
 
@@ -404,16 +342,17 @@ export function createLink(config: LinkConfig) {
         ctx.tlm.authenticated(Boolean(config.keys));
         ctx.tlm.framesAccepted(totals.framesAccepted);
         ctx.tlm.bytesIn(totals.bytesIn);
-        ctx.tlm.framesOut(totals.framesOut);
-        ctx.tlm.bytesOut(totals.bytesOut);
         ctx.tlm.farmState(s.state);
         ctx.tlm.vr(s.vr);
         ctx.tlm.farmBCounter(s.farmBCounter);
         const framing = Object.values(deframer.rejections()).reduce((a, b) => a + b, 0);
         ctx.tlm.rejectedFraming(framing);
         for (const key of REJECTION_COUNTERS) if (key !== 'rejectedFraming') ctx.tlm[key](counts[key]);
-        ctx.tlm.downlinkBacklog(backlog.length);
-        ctx.tlm.downlinkDropped(backlogDropped);
+        ctx.tlm.framesOut(downlink.stats.framesOut);
+        ctx.tlm.bytesOut(downlink.stats.bytesOut);
+        ctx.tlm.downlinkQueue(downlink.stats.queued);
+        ctx.tlm.downlinkDropped(downlink.stats.packetsDropped);
+        ctx.tlm.idleFrames(downlink.stats.idleFrames);
       });
 
       return {
@@ -422,14 +361,12 @@ export function createLink(config: LinkConfig) {
             for (const key of REJECTION_COUNTERS) counts[key] = 0;
             totals.framesAccepted = 0;
             totals.bytesIn = 0;
-            totals.framesOut = 0;
-            totals.bytesOut = 0;
             return undefined;
           },
         },
         stop: () => {
           for (const s of subscriptions) s.unsubscribe();
-          for (const t of latencyTimers) t?.unsubscribe();
+          downlink.stop();
         },
       };
     },
