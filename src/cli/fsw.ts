@@ -22,6 +22,7 @@ import { createLink, type LinkConfig } from '../services/link/link.js';
 import { modes } from '../services/modes/modes.js';
 import { eventReports } from '../services/telemetry/events.js';
 import { housekeeping } from '../services/telemetry/housekeeping.js';
+import { recorder } from '../services/telemetry/recorder.js';
 import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 
 /**
@@ -32,7 +33,7 @@ export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
   // Event reports and the link first: they must be listening before the others' first events (health.BOOT).
-  return [eventReports, createLink(link), housekeeping, modes, commanding, health];
+  return [eventReports, createLink(link), housekeeping, recorder, modes, commanding, health];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */

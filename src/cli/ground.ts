@@ -1,39 +1,86 @@
 /**
  * `skynode ground`: the ground station for testers. `send` one command and wait for its verification, `watch`
- * telemetry and events live, or run a `script` against the scripting API. Composition only: the station lives
- * in src/ground/station.ts.
+ * telemetry and events live, or run a `script` against the scripting API; whatever TM comes in meanwhile is kept
+ * in the archive in the state directory, which `export` and `gaps` read (and `gaps --request` asks the node to
+ * play back what is missing). Composition only: the station lives in src/ground/station.ts, the archive in
+ * src/ground/archive.ts.
  */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { interval, type SchedulerLike } from 'rxjs';
 import { RealClock } from '../core/clock.js';
 import { formatValue } from '../core/component.js';
 import { buildDictionary } from '../core/dictionary.js';
+import {
+  describeGap,
+  formatExport,
+  GroundArchive,
+  parseTime,
+  playbackSpans,
+  type SequenceGap,
+} from '../ground/archive.js';
 import { ArsnFile } from '../ground/arsn.js';
+import type { TmRecord } from '../ground/codec.js';
 import { parseArguments, suggestions } from '../ground/command-line.js';
-import { type CommandOutcome, GroundStation } from '../ground/station.js';
+import { type CommandOutcome, formatLinkStats, GroundStation, PLAYBACK_VCID } from '../ground/station.js';
 import { openPipe } from '../transport/pipe.js';
 import { checkLinkSpec, flightComponents, linkProfile, loadKeys, UsageError } from './fsw.js';
 
-export const GROUND_HELP = `skynode ground: command and watch a skynode node
+export const GROUND_HELP = `skynode ground: command and watch a skynode node, and read the telemetry archive
 
 Usage:
   skynode ground --link SPEC [options] send NAME [arg=value ...]   send a command, print its verification
   skynode ground --link SPEC [options] watch                       print telemetry and events as they come
   skynode ground --link SPEC [options] script FILE.ts              run a script (export default async (station) => {})
+  skynode ground [options] export --from T [--to T] [--format csv|json] [--kinds K,...] [--out FILE]
+                                                                   telemetry from the archive, no link needed
+  skynode ground [options] gaps --from T [--to T]                  packets missing from the archive, per APID
+  skynode ground --link SPEC [options] gaps --from T [--to T] --request
+                                                                   ... and ask the node to play them back (TC(15,9))
 
 Options:
   --link SPEC             serial:PATH[@BAUD] | tcp:HOST:PORT | tcp-listen:[HOST:]PORT | udp:HOST:PORT[?bind=PORT]
   --profile P             serial or radio, as the node (default: serial)
   --keys FILE             SDLS keys, as the node's (PROTOCOL.md "Keys")
   --insecure-no-auth      talk to a node started with --insecure-no-auth
-  --state-dir DIR         where the ground keeps its anti-replay counter (default: .skynode-ground)
+  --state-dir DIR         where the ground keeps its anti-replay counter and its telemetry archive, archive.db
+                          (default: .skynode-ground)
   --timeout S             seconds to wait for the node and for each command's reports (default: 30)
   --duration S            watch: stop after S seconds (default: until Ctrl-C)
+  --from T, --to T        export, gaps: spacecraft time span; T is ISO-8601 (UTC unless it says otherwise),
+                          now, or relative to now: -90s, -10m, -2h, -1d (--to defaults to now)
+  --format F              export: csv (one row per telemetry value, event and verification report) or json
+                          (one archived packet per line); default csv
+  --kinds K,...           export: only these records: housekeeping, event, verification, parameters, schedule,
+                          alive, other, undecodable
+  --out FILE              export: write to FILE instead of standard output
+  --request               gaps: request playback of each gap (needs --link)
   -h, --help              this text
 
-Exit status: 0 when the command completed (send) or the script resolved, 1 when it failed, 2 on a usage error.
+Every TM packet received by send, watch, script or gaps --request is archived (written every 100 ms: a ground
+crash loses at most the last 100 ms). watch prints link statistics every 5 s and when it stops.
+Exit status: 0 when the command completed (send), the script resolved or every playback request completed,
+1 when it failed, 2 on a usage error.
 `;
+
+const ACTIONS = ['send', 'watch', 'script', 'export', 'gaps'] as const;
+const RECORD_KINDS: ReadonlyArray<TmRecord['kind']> = [
+  'housekeeping',
+  'event',
+  'verification',
+  'parameters',
+  'schedule',
+  'alive',
+  'other',
+  'undecodable',
+];
+const STATS_EVERY_MS = 5000;
+/** The node's report that a playback is complete (src/services/telemetry/recorder.ts), when it has one. */
+const PLAYBACK_DONE_EVENT = 'recorder.PLAYBACK_DONE';
+/** Playback packets go down at the lowest priority: wait this long without one before counting what came. */
+const PLAYBACK_QUIET_MS = 1000;
 
 function describe(outcome: CommandOutcome): string[] {
   return outcome.stages.map((s) =>
@@ -41,9 +88,73 @@ function describe(outcome: CommandOutcome): string[] {
   );
 }
 
+/** Resolves once `quietMs` pass without a packet on the playback VC. */
+function playbackQuiet(station: GroundStation, scheduler: SchedulerLike, quietMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const finish = () => {
+      records.unsubscribe();
+      done();
+    };
+    let timer = scheduler.schedule(finish, quietMs);
+    const records = station.records$.subscribe((received) => {
+      if (received.vcid !== PLAYBACK_VCID) return;
+      timer.unsubscribe();
+      timer = scheduler.schedule(finish, quietMs);
+    });
+  });
+}
+
+function timeOption(
+  name: string,
+  text: string | undefined,
+  fallback: string | undefined,
+  now: number,
+): number {
+  const given = text ?? fallback;
+  if (given === undefined) throw new UsageError(`${name} T is required (ISO-8601, now, or -10m, -2h, ...)`);
+  const ms = parseTime(given, now);
+  if (ms === undefined)
+    throw new UsageError(
+      `${name} takes ISO-8601, now, or a time relative to now (-90s, -10m, -2h), not '${given}'`,
+    );
+  return ms;
+}
+
+function span(values: { from?: string; to?: string }): { from: number; to: number } {
+  const now = Date.now();
+  const from = timeOption('--from', values.from, undefined, now);
+  const to = timeOption('--to', values.to, 'now', now);
+  if (from > to) throw new UsageError(`--from is after --to`);
+  return { from, to };
+}
+
+function openArchive(stateDir: string): GroundArchive {
+  try {
+    return GroundArchive.inDirectory(stateDir, { mustExist: true });
+  } catch (error) {
+    throw new UsageError(
+      `${(error as Error).message}: the ground archives what send, watch and script receive (or give --state-dir)`,
+    );
+  }
+}
+
+/** `--from -10m` as `--from=-10m`: parseArgs takes a value starting with a dash for an option otherwise. */
+function joinTimeValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if ((arg === '--from' || arg === '--to') && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 export async function ground(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: joinTimeValues(argv),
     options: {
       link: { type: 'string' },
       profile: { type: 'string' },
@@ -52,6 +163,12 @@ export async function ground(argv: string[]): Promise<number> {
       'state-dir': { type: 'string', default: '.skynode-ground' },
       timeout: { type: 'string' },
       duration: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      kinds: { type: 'string' },
+      out: { type: 'string' },
+      request: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -62,6 +179,59 @@ export async function ground(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const [action, ...rest] = positionals;
+  if (!ACTIONS.includes(action as (typeof ACTIONS)[number]))
+    throw new UsageError(`unknown action '${action}': ${ACTIONS.join(', ')}`);
+  const stateDir = resolve(values['state-dir']);
+  const out = process.stdout;
+  if (action === 'gaps' && values.request && !values.link)
+    throw new UsageError('gaps --request sends playback requests: give --link SPEC (and --keys FILE)');
+
+  if (action === 'export') {
+    const format = values.format ?? 'csv';
+    if (format !== 'csv' && format !== 'json')
+      throw new UsageError(`--format takes csv or json, not '${format}'`);
+    const kinds = values.kinds
+      ?.split(',')
+      .map((k) => k.trim())
+      .filter((k) => k.length > 0);
+    const unknown = kinds?.filter((k) => !RECORD_KINDS.includes(k as TmRecord['kind'])) ?? [];
+    if (unknown.length > 0)
+      throw new UsageError(`--kinds: unknown ${unknown.join(', ')}; kinds are ${RECORD_KINDS.join(', ')}`);
+    const { from, to } = span(values);
+    const archive = openArchive(stateDir);
+    try {
+      const packets = archive.query({ from, to, ...(kinds ? { kinds } : {}) });
+      const text = formatExport(packets, format);
+      if (values.out !== undefined) {
+        writeFileSync(values.out, text);
+        out.write(`${packets.length} packets exported to ${values.out}\n`);
+      } else out.write(text);
+      return 0;
+    } finally {
+      archive.close();
+    }
+  }
+
+  let gaps: SequenceGap[] = [];
+  let requestedSpan = { from: 0, to: 0 };
+  if (action === 'gaps') {
+    const { from, to } = span(values);
+    requestedSpan = { from, to };
+    const archive = openArchive(stateDir);
+    try {
+      gaps = archive.gaps({ from, to });
+    } finally {
+      archive.close();
+    }
+    const where = `${new Date(from).toISOString()} to ${new Date(to).toISOString()}`;
+    if (gaps.length === 0) out.write(`no gaps from ${where}\n`);
+    else {
+      out.write(`${gaps.length} gap${gaps.length === 1 ? '' : 's'} from ${where}:\n`);
+      for (const gap of gaps) out.write(`  ${describeGap(gap)}\n`);
+    }
+    if (!values.request || gaps.length === 0) return 0;
+  }
+
   if (!values.link) throw new UsageError('--link SPEC is required (for example --link serial:/dev/ttyUSB0)');
   checkLinkSpec(values.link);
   if (!values.keys && !values['insecure-no-auth']) {
@@ -90,14 +260,13 @@ export async function ground(argv: string[]): Promise<number> {
     const parsed = parseArguments(entry, args);
     if (!parsed.ok) throw new UsageError(parsed.error);
     sendArgs = parsed.args;
-  } else if (action !== 'watch' && action !== 'script') {
-    throw new UsageError(`unknown action '${action}': send, watch or script`);
   }
   if (action === 'script' && !rest[0]) throw new UsageError('script needs a FILE');
 
   const clock = new RealClock();
   const keys = values.keys ? loadKeys(values.keys) : undefined;
-  const arsn = ArsnFile.inDirectory(resolve(values['state-dir']));
+  const arsn = ArsnFile.inDirectory(stateDir);
+  const archive = GroundArchive.inDirectory(stateDir, { scheduler: clock.scheduler });
   const pipe = openPipe(values.link, { scheduler: clock.scheduler });
   const station = new GroundStation({
     pipe,
@@ -108,7 +277,7 @@ export async function ground(argv: string[]): Promise<number> {
     nextArsn: (spi) => arsn.take(spi),
     nextSequenceCount: () => arsn.takeSequenceCount(),
   });
-  const out = process.stdout;
+  const archiving = station.records$.subscribe((received) => archive.add(received));
   const alerts = station.alerts$.subscribe((a) =>
     process.stderr.write(`COP-1 alert (${a.reason}): ${a.detail}\n`),
   );
@@ -122,6 +291,52 @@ export async function ground(argv: string[]): Promise<number> {
       );
       for (const line of describe(outcome)) out.write(`${line}\n`);
       return outcome.ok ? 0 : 1;
+    }
+    if (action === 'gaps') {
+      // One request at a time: each waits until the node says its playback is done (and VC 1 is quiet), so the
+      // packets are in the archive before the next, and before the count of what was recovered.
+      const reportsDone = dictionary.eventByName.has(PLAYBACK_DONE_EVENT);
+      let failed = 0;
+      for (const { fromMs, toMs, gaps: covered } of playbackSpans(gaps)) {
+        const outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
+        out.write(
+          `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} (${covered} gap${covered === 1 ? '' : 's'}) (request ${outcome.requestId.toString(16)}): ${outcome.ok ? 'completed' : 'FAILED'}\n`,
+        );
+        for (const line of describe(outcome)) out.write(`${line}\n`);
+        if (!outcome.ok) {
+          failed += 1;
+          continue;
+        }
+        if (reportsDone) {
+          try {
+            const done = await station.awaitEvent(
+              PLAYBACK_DONE_EVENT,
+              (args) => args.requestId === outcome.requestId,
+              timeoutS * 1000,
+            );
+            out.write(`  ${done.message}\n`);
+          } catch {
+            out.write(`  no ${PLAYBACK_DONE_EVENT} for it within ${timeoutS} s\n`);
+          }
+        }
+        // The event may overtake the last packets (they go at the lowest priority): wait until VC 1 is quiet.
+        await playbackQuiet(
+          station,
+          clock.scheduler,
+          reportsDone ? PLAYBACK_QUIET_MS : 2 * PLAYBACK_QUIET_MS,
+        );
+      }
+      if (failed < playbackSpans(gaps).length) {
+        const requested = gaps.reduce((n, g) => n + g.missing, 0);
+        // What is still missing inside the spans requested (new gaps elsewhere, since the last session, aside).
+        const left = archive
+          .gaps(requestedSpan)
+          .filter((g) => gaps.some((o) => o.apid === g.apid && g.fromMs >= o.fromMs && g.toMs <= o.toMs));
+        const still = left.reduce((n, g) => n + g.missing, 0);
+        out.write(`recovered ${requested - still} of ${requested} missing packets\n`);
+        for (const gap of left) out.write(`  still missing: ${describeGap(gap)}\n`);
+      }
+      return failed === 0 ? 0 : 1;
     }
     if (action === 'watch') {
       const records = station.records$.subscribe(({ time, record }) => {
@@ -137,6 +352,9 @@ export async function ground(argv: string[]): Promise<number> {
           );
         }
       });
+      const statistics = interval(STATS_EVERY_MS, clock.scheduler).subscribe(() =>
+        out.write(`${formatLinkStats(station.linkStats())}\n`),
+      );
       const durationS = values.duration === undefined ? undefined : Number(values.duration);
       await new Promise<void>((done) => {
         if (durationS !== undefined) clock.scheduler.schedule(() => done(), durationS * 1000);
@@ -144,8 +362,10 @@ export async function ground(argv: string[]): Promise<number> {
         process.once('SIGTERM', () => done());
       });
       records.unsubscribe();
+      statistics.unsubscribe();
+      out.write(`${formatLinkStats(station.linkStats())}\n`);
       out.write(
-        `link: ${station.stats.framesIn} frames, ${station.stats.framesRejected} rejected, ${station.stats.packetsIn} packets\n`,
+        `link: ${station.stats.framesIn} frames, ${station.stats.framesRejected} rejected, ${station.stats.packetsIn} packets; archived in ${archive.path}\n`,
       );
       return 0;
     }
@@ -166,5 +386,7 @@ export async function ground(argv: string[]): Promise<number> {
     alerts.unsubscribe();
     await station.close();
     await pipe.close();
+    archiving.unsubscribe();
+    archive.close();
   }
 }

@@ -16,11 +16,13 @@ const USAGE = `skynode: flight software for orbital AI compute nodes
 Usage:
   skynode demo [options]        flight stack on the simulated board with a live terminal view (npm start)
   skynode fsw [options]         run the flight software on a board, logging JSON lines to stdout
-  skynode ground --link SPEC ... send NAME arg=value ... | watch | script FILE.ts
-                                the ground station: command and watch a node over serial, TCP or UDP
+  skynode ground --link SPEC ... send NAME arg=value ... | watch | script FILE.ts | gaps [--request]
+  skynode ground export --from T --to T --format csv|json
+                                the ground station: command and watch a node over serial, TCP or UDP; its archive
   skynode link decode --profile serial|radio [--hex] [--keys FILE] [FILE|-]
                                 decode a captured byte stream into frames and packets, one JSON object per line
-  skynode dict [--format json]  print the mission dictionary derived from the deployed components
+  skynode dict [--format json|xtce|cosmos]
+                                the mission dictionary derived from the deployed components (and its exports)
   skynode help                  this text; 'skynode COMMAND --help' for a command's options
 `;
 
@@ -56,11 +58,15 @@ Options:
 const DICT_HELP = `skynode dict: print the mission dictionary
 
 Options:
-  --format json           output format (json; xtce and cosmos come with the telemetry exports)
+  --format FORMAT         json (default): the dictionary with its CRC-32
+                          xtce: XTCE 1.2 for YAMCS (one SpaceSystem: types, parameters, containers, commands)
+                          cosmos: an OpenC3 COSMOS target's definitions, written to --out DIR
+  --out DIR               with --format cosmos: writes DIR/cmd_tlm/cmd.txt and DIR/cmd_tlm/tlm.txt
   -h, --help              this text
 
 The JSON carries "crc32": the CRC-32 (zlib) of the canonical JSON (keys sorted, no whitespace) of everything
-else in it. The flight software reports the same CRC, so a ground station can tell that its copy matches.
+else in it. The flight software reports the same CRC, so a ground station can tell that its copy matches. The
+XTCE and COSMOS exports carry the same CRC in their header comments (and XTCE in Header version).
 `;
 
 function seconds(name: string, text: string | undefined, fallback: number): number {
@@ -165,22 +171,66 @@ async function demo(argv: string[]): Promise<number> {
   });
 }
 
-function dict(argv: string[]): number {
+function dict(argv: string[]): number | Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { format: { type: 'string', default: 'json' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      format: { type: 'string', default: 'json' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(DICT_HELP);
     return 0;
   }
-  if (values.format !== 'json') {
-    throw new UsageError(`--format ${values.format} is not available yet: use --format json`);
+  const format = values.format;
+  if (format !== 'json' && format !== 'xtce' && format !== 'cosmos') {
+    throw new UsageError(`--format takes json, xtce or cosmos, not '${format}'`);
+  }
+  if (format === 'cosmos' && values.out === undefined) {
+    throw new UsageError(
+      '--format cosmos writes a COSMOS target folder: add --out DIR (it writes DIR/cmd_tlm/cmd.txt and DIR/cmd_tlm/tlm.txt)',
+    );
+  }
+  if (format !== 'cosmos' && values.out !== undefined) {
+    throw new UsageError(`--out goes with --format cosmos; --format ${format} prints to standard output`);
   }
   const dictionary = buildDictionary(flightComponents());
-  process.stdout.write(`${JSON.stringify(dictionaryToJson(dictionary), null, 2)}\n`);
-  return 0;
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify(dictionaryToJson(dictionary), null, 2)}\n`);
+    return 0;
+  }
+  // The exports are ground tools, loaded on demand. main() returns this promise from inside its try without
+  // awaiting it there, so whatever goes wrong is reported here.
+  return (async () => {
+    try {
+      if (format === 'xtce') {
+        const { toXtce } = await import('../ground/exports/xtce.js');
+        process.stdout.write(toXtce(dictionary));
+        return 0;
+      }
+      const [{ toCosmos }, { mkdirSync, writeFileSync }, { join }] = await Promise.all([
+        import('../ground/exports/cosmos.js'),
+        import('node:fs'),
+        import('node:path'),
+      ]);
+      const target = toCosmos(dictionary);
+      const folder = join(values.out as string, 'cmd_tlm');
+      const files = [
+        [join(folder, 'cmd.txt'), target.cmd],
+        [join(folder, 'tlm.txt'), target.tlm],
+      ] as const;
+      mkdirSync(folder, { recursive: true });
+      for (const [path, text] of files) writeFileSync(path, text);
+      for (const [path] of files) process.stdout.write(`${path}\n`);
+      return 0;
+    } catch (error) {
+      process.stderr.write(`skynode dict: --format ${format}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  })();
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -10,6 +10,7 @@ import type { MissionDictionary } from './dictionary.js';
 import type { CommandAsk } from './executive.js';
 import type { Logger } from './log.js';
 import type { ParameterStore } from './params.js';
+import type { RecordSeries } from './persistence.js';
 import type { Overrun, RateGroupStats, Tick } from './rate-group.js';
 import type { DataType, ValueOf, ValuesOf } from './types.js';
 
@@ -158,6 +159,12 @@ export interface ComponentStorage {
   delete(key: string): void;
   /** Runs `work` atomically and durably: every put in it is on disk when it returns, or none is. */
   transaction<R>(work: () => R): R;
+  /**
+   * A durable ordered log of records private to the component (the recorder's packet store). Appends are queued
+   * and become durable together at `flush()`: flush at least once a second, and count a record as stored only
+   * once the flush that wrote it has returned.
+   */
+  series(name: string): RecordSeries;
 }
 
 export interface SystemInfo {

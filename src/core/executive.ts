@@ -325,6 +325,7 @@ export class FlightStack {
       put: (key, value) => store.put(namespace, key, value),
       delete: (key) => store.delete(namespace, key),
       transaction: (work) => store.transaction(work),
+      series: (name) => store.series(`${namespace}/${name}`),
     };
     const groups = this.rateGroups;
     const context: ComponentContext<never, never, never> = {

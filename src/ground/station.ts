@@ -8,9 +8,9 @@
 import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { housekeepingStructures, type MissionDictionary } from '../core/dictionary.js';
 import { packedSize, packValue } from '../core/pack.js';
-import { unixMsToCuc } from '../core/time.js';
+import { CUC_LENGTH, unixMsToCuc, writeCuc } from '../core/time.js';
 import { checkValue } from '../core/types.js';
-import { Fop1, FopAlertError, type FopFrame } from '../link/fop.js';
+import { type ClcwReport, Fop1, FopAlertError, type FopFrame, type FopState } from '../link/fop.js';
 import { downlinkDeframer, frameUplink, type LinkProfile, tmFrameLengthOf } from '../link/profile.js';
 import { AckFlags, decodeTmPacket, encodeTcPacket } from '../link/pus.js';
 import { encodeIdList, encodeScheduleInsert, Service } from '../link/pus-services.js';
@@ -69,6 +69,68 @@ export interface TelemetryValue {
   readonly time: number;
 }
 
+/** A TM packet as the station received it: decoded, with its raw octets and the TM VC it came on. */
+export interface ReceivedTm extends DecodedTm {
+  readonly bytes: Uint8Array;
+  readonly vcid: number;
+}
+
+/** Link statistics for a watch view (GroundStation.linkStats). */
+export interface LinkStats {
+  readonly framesIn: number;
+  readonly framesRejected: number;
+  /** Breaks in the TM VC frame counts, and the frames they lost (summed over the VCs). */
+  readonly frameGaps: number;
+  readonly framesLost: number;
+  readonly packetsIn: number;
+  readonly packetsRejected: number;
+  readonly staleClcws: number;
+  readonly commandsSent: number;
+  /** The CLCW of the newest TM frame (the line shows all but the FARM-B counter); undefined before the first. */
+  readonly clcw: ClcwReport | undefined;
+  /** FOP-1: state, V(S), NN(R), frames sent and not yet acknowledged, frames waiting for room in the window. */
+  readonly cop: {
+    readonly state: FopState;
+    readonly vs: number;
+    readonly nnr: number;
+    readonly outstanding: number;
+    readonly waiting: number;
+  };
+}
+
+/** The on-board packet store that playback requests name (PROTOCOL.md, service 15). */
+export const PLAYBACK_STORE_ID = 1;
+/** The TM VC that played-back packets come down on (PROTOCOL.md, "Downlink"). */
+export const PLAYBACK_VCID = 1;
+
+/**
+ * Application data of TC(15,9), downlink by time range (PROTOCOL.md): store ID 16b, then the start and the end
+ * of the span as CUC (6 octets each).
+ */
+export function encodePlaybackRequest(storeId: number, fromMs: number, toMs: number): Uint8Array {
+  if (!Number.isInteger(storeId) || storeId < 0 || storeId > 0xffff)
+    throw new RangeError(`store ID ${storeId} not in [0, 65535]`);
+  if (!(fromMs <= toMs)) throw new RangeError(`playback span from ${fromMs} to ${toMs}: start after end`);
+  const data = new Uint8Array(2 + 2 * CUC_LENGTH);
+  data[0] = storeId >>> 8;
+  data[1] = storeId & 0xff;
+  writeCuc(data, 2, unixMsToCuc(fromMs));
+  writeCuc(data, 2 + CUC_LENGTH, unixMsToCuc(toMs));
+  return data;
+}
+
+/** `link: frames 120 in, 0 rejected, 0 gaps; packets 340; CLCW N(R)=12 ...; COP-1 active V(S)=12 outstanding=0`. */
+export function formatLinkStats(stats: LinkStats): string {
+  const frames = `frames ${stats.framesIn} in, ${stats.framesRejected} rejected, ${stats.frameGaps} gaps${stats.framesLost > 0 ? ` (${stats.framesLost} lost)` : ''}`;
+  const packets = `packets ${stats.packetsIn}${stats.packetsRejected > 0 ? ` (${stats.packetsRejected} rejected)` : ''}`;
+  const c = stats.clcw;
+  const clcw = c
+    ? `CLCW N(R)=${c.nr} lockout=${Number(c.lockout)} wait=${Number(c.wait)} retransmit=${Number(c.retransmit)}`
+    : 'CLCW none yet';
+  const cop = `COP-1 ${stats.cop.state} V(S)=${stats.cop.vs} outstanding=${stats.cop.outstanding}${stats.cop.waiting > 0 ? ` waiting=${stats.cop.waiting}` : ''}`;
+  return `link: ${frames}; ${packets}; ${clcw}; ${cop}`;
+}
+
 export interface StationStats {
   framesIn: number;
   framesRejected: number;
@@ -86,7 +148,7 @@ export class GroundStation {
   private readonly deframer;
   private readonly extractors = new Map<number, TmPacketExtractor>();
   private readonly structures;
-  private readonly recordsSubject = new Subject<DecodedTm>();
+  private readonly recordsSubject = new Subject<ReceivedTm>();
   private readonly telemetrySubject = new Subject<TelemetryValue>();
   private readonly subscriptions: Subscription[] = [];
   private readonly latest = new Map<string, TelemetryValue>();
@@ -97,6 +159,7 @@ export class GroundStation {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private lastMc = -1;
   private clcwSeen: ((nr: number, lockout: boolean) => void) | undefined;
+  private lastClcw: ClcwReport | undefined;
   readonly stats: StationStats = {
     framesIn: 0,
     framesRejected: 0,
@@ -105,8 +168,8 @@ export class GroundStation {
     staleClcws: 0,
     commandsSent: 0,
   };
-  /** Every TM packet received, decoded. */
-  readonly records$: Observable<DecodedTm> = this.recordsSubject.asObservable();
+  /** Every TM packet received, decoded (with its raw octets and VC). */
+  readonly records$: Observable<ReceivedTm> = this.recordsSubject.asObservable();
   /** Telemetry values from housekeeping reports, one per parameter. */
   readonly telemetry$: Observable<TelemetryValue> = this.telemetrySubject.asObservable();
 
@@ -132,6 +195,37 @@ export class GroundStation {
 
   get cop() {
     return this.fop.status;
+  }
+
+  /** Frame, packet and COP-1 statistics of the link so far, and the last CLCW: for a watch view. */
+  linkStats(): LinkStats {
+    let frameGaps = 0;
+    let framesLost = 0;
+    for (const extractor of this.extractors.values()) {
+      frameGaps += extractor.stats.gaps;
+      framesLost += extractor.stats.lostFrames;
+    }
+    const { state, vs, nnr, outstanding, waiting } = this.fop.status;
+    return {
+      ...this.stats,
+      frameGaps,
+      framesLost,
+      clcw: this.lastClcw,
+      cop: { state, vs, nnr, outstanding, waiting },
+    };
+  }
+
+  /**
+   * TC(15,9): asks the on-board recorder (store PLAYBACK_STORE_ID) to downlink the TM it stored with spacecraft
+   * time in [fromMs, toMs] (UTC ms); the packets come down on VC 1. Resolves with the command's outcome.
+   */
+  requestPlayback(fromMs: number, toMs: number, timeoutMs?: number): Promise<CommandOutcome> {
+    return this.sendPus(
+      Service.storage,
+      9,
+      encodePlaybackRequest(PLAYBACK_STORE_ID, fromMs, toMs),
+      timeoutMs,
+    );
   }
 
   /**
@@ -479,13 +573,14 @@ export class GroundStation {
         this.lastMc = frame.mcFrameCount;
         const c = frame.clcw;
         this.clcwSeen?.(c.reportValue, c.lockout);
-        this.fop.receiveClcw({
+        this.lastClcw = {
           lockout: c.lockout,
           wait: c.wait,
           retransmit: c.retransmit,
           nr: c.reportValue,
           farmBCounter: c.farmBCounter,
-        });
+        };
+        this.fop.receiveClcw(this.lastClcw);
       } else {
         this.stats.staleClcws += 1;
       }
@@ -495,18 +590,18 @@ export class GroundStation {
         extractor = new TmPacketExtractor();
         this.extractors.set(frame.vcid, extractor);
       }
-      for (const packetBytes of extractor.push(frame)) this.onPacket(packetBytes);
+      for (const packetBytes of extractor.push(frame)) this.onPacket(packetBytes, frame.vcid);
     }
   }
 
-  private onPacket(bytes: Uint8Array): void {
+  private onPacket(bytes: Uint8Array, vcid: number): void {
     const packet = decodeTmPacket(bytes);
     if (!packet.ok) {
       this.stats.packetsRejected += 1;
       return;
     }
     this.stats.packetsIn += 1;
-    const decoded = decodeTm(this.dictionary, packet.value, this.structures);
+    const decoded: ReceivedTm = { ...decodeTm(this.dictionary, packet.value, this.structures), bytes, vcid };
     const { record } = decoded;
     if (record.kind === 'verification') this.pending.get(record.requestId)?.(decoded);
     if (record.kind === 'event') {

@@ -15,7 +15,7 @@ describe('skynode fsw --board sim', () => {
     const started = json(await first.waitForLine((l) => l.includes('flight stack started')));
     expect(started).toMatchObject({
       board: 'sim',
-      components: ['events', 'link', 'housekeeping', 'modes', 'commanding', 'health'],
+      components: ['events', 'link', 'housekeeping', 'recorder', 'modes', 'commanding', 'health'],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });
     // Two telemetry lines: the one at start and the next a second later.
@@ -88,10 +88,10 @@ describe('skynode dict', () => {
     );
   });
 
-  it('refuses formats it does not have yet, saying which one works', async () => {
-    const { code, stderr } = await runToEnd(['dict', '--format', 'xtce']);
+  it('refuses a format it does not know, saying which ones it has', async () => {
+    const { code, stderr } = await runToEnd(['dict', '--format', 'yaml']);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/use --format json/);
+    expect(stderr).toMatch(/json, xtce or cosmos/);
   });
 });
 
