@@ -37,7 +37,8 @@ interface StructureState {
   readonly types: Readonly<Record<string, DataType>>;
   enabled: boolean;
   intervalMs: number;
-  dueMs: number;
+  /** Next report; undefined until something of the structure has been sampled (the grid starts then). */
+  dueMs: number | undefined;
 }
 
 export const housekeeping = defineComponent({
@@ -78,7 +79,7 @@ export const housekeeping = defineComponent({
         types,
         enabled: restored?.enabled ?? entry.enabled,
         intervalMs: restored?.intervalMs ?? entry.intervalMs,
-        dueMs: ctx.clock.now(),
+        dueMs: undefined,
       });
     }
     const save = () => {
@@ -104,11 +105,17 @@ export const housekeeping = defineComponent({
     ctx.every('10Hz', () => {
       const now = ctx.clock.now();
       for (const s of structures.values()) {
-        if (!s.enabled || now < s.dueMs) continue;
-        // Only once something of it has been sampled: no report of placeholders at start-up.
-        if (!s.entry.parameters.some((n) => latest.has(n))) continue;
+        if (!s.enabled) continue;
+        if (s.dueMs === undefined) {
+          // Only once something of it has been sampled: no report of placeholders at start-up.
+          if (!s.entry.parameters.some((n) => latest.has(n))) continue;
+          s.dueMs = now;
+        }
+        if (now < s.dueMs) continue;
         report(s);
-        s.dueMs = Math.max(s.dueMs + s.intervalMs, now - s.intervalMs / 2);
+        // On a fixed grid; a structure that fell more than an interval behind starts a new grid rather than burst.
+        s.dueMs += s.intervalMs;
+        if (s.dueMs <= now) s.dueMs = now + s.intervalMs;
       }
     });
     ctx.every('1Hz', () => {
@@ -131,7 +138,7 @@ export const housekeeping = defineComponent({
               for (const id of parsed.ids) {
                 const s = structures.get(id) as StructureState;
                 s.enabled = tc.subtype === 5;
-                s.dueMs = ctx.clock.now();
+                s.dueMs = undefined;
               }
               save();
               return { ok: true };

@@ -88,8 +88,12 @@ describe('housekeeping service', () => {
     const n = node();
     n.clock.advanceBy(2000);
     const fast = n.hk(0x0a10);
-    expect(fast.length).toBeGreaterThanOrEqual(9);
-    expect(fast.length).toBeLessThanOrEqual(11);
+    // Exactly every 200 ms of mission time from the first sample on (t = 100 ms): 100, 300, ..., 1900.
+    expect(fast.map((r) => Math.round(r.time - Date.UTC(2030, 0, 1)))).toEqual(
+      Array.from({ length: 10 }, (_, i) => 100 + 200 * i),
+    );
+    n.clock.advanceBy(3600_000);
+    expect(n.hk(0x0a10)).toHaveLength(10 + 18_000); // an hour later: not one report more or less
     const last = fast.at(-1)?.record;
     expect(last?.kind === 'housekeeping' && Object.keys(last.values)).toEqual([
       'sensor.tempC',
