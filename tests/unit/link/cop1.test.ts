@@ -180,7 +180,7 @@ function copLink(seed: number, options: ChannelOptions) {
 
 describe('COP-1 over a lossy link', () => {
   it.each([42, 7, 2024, 99, 123456])(
-    'delivers 1,000 commands exactly once and in order through 20 %% loss, bit errors, reordering and duplicates (seed %i)',
+    'delivers 1,000 commands exactly once and in order through 20 percent loss, bit errors, reordering and duplicates (seed %i)',
     async (seed) => {
       const link = copLink(seed, {
         loss: 0.2,
