@@ -298,7 +298,18 @@ export async function ground(argv: string[]): Promise<number> {
       const reportsDone = dictionary.eventByName.has(PLAYBACK_DONE_EVENT);
       let failed = 0;
       for (const { fromMs, toMs, gaps: covered } of playbackSpans(gaps)) {
-        const outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
+        let outcome: Awaited<ReturnType<typeof station.requestPlayback>>;
+        try {
+          outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
+        } catch (error) {
+          // A report lost on a bad link is no reason to give up the other spans: the playback may well run.
+          out.write(
+            `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}: ${(error as Error).message}\n`,
+          );
+          failed += 1;
+          await playbackQuiet(station, clock.scheduler, 2 * PLAYBACK_QUIET_MS);
+          continue;
+        }
         out.write(
           `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} (${covered} gap${covered === 1 ? '' : 's'}) (request ${outcome.requestId.toString(16)}): ${outcome.ok ? 'completed' : 'FAILED'}\n`,
         );

@@ -200,10 +200,11 @@ export class DownlinkScheduler {
       if (assembler.pendingOctets > 0) this.armLatency(vc, this.settings.latencyMs(packet.priority));
     }
     if (this.waiting.length > 0 && rate > 0 && this.open) {
-      // Wait for the tokens the next frame needs.
+      // Wait for the tokens the next frame needs, but at least 10 ms: on a fast link that sends frames in small
+      // bursts rather than waking the process for every frame (most of the cost at 10 Mbit/s).
       const needed = (this.waiting[0] as Uint8Array).length - this.tokens;
       this.pumpTimer?.unsubscribe();
-      this.pumpTimer = this.clock.scheduler.schedule(() => this.pump(), Math.max(1, (needed * 1000) / rate));
+      this.pumpTimer = this.clock.scheduler.schedule(() => this.pump(), Math.max(10, (needed * 1000) / rate));
       return;
     }
     if (this.profile === 'radio' && rate > 0 && this.open && this.size === 0) this.fillIdle(rate);
