@@ -77,16 +77,26 @@ export interface BigIntOptions extends Described {
   readonly max?: bigint;
 }
 
+/** Refuses a declared range outside what the kind can carry, or upside down. */
+function checkDeclaredRange<V extends number | bigint>(
+  kind: string,
+  options: { readonly min?: V; readonly max?: V },
+  lo: V,
+  hi: V,
+): void {
+  if (options.min !== undefined && options.min < lo)
+    throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
+  if (options.max !== undefined && options.max > hi)
+    throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
+  if (options.min !== undefined && options.max !== undefined && options.min > options.max) {
+    throw new RangeError(`${kind}: min ${options.min} > max ${options.max}`);
+  }
+}
+
 function numeric<K extends NumericKind>(kind: K) {
   return (options: NumberOptions = {}): NumberType<K> => {
     const [lo, hi] = NATURAL_RANGE[kind];
-    if (options.min !== undefined && options.min < lo)
-      throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
-    if (options.max !== undefined && options.max > hi)
-      throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
-    if (options.min !== undefined && options.max !== undefined && options.min > options.max) {
-      throw new RangeError(`${kind}: min ${options.min} > max ${options.max}`);
-    }
+    checkDeclaredRange(kind, options, lo, hi);
     return { kind, ...options };
   };
 }
@@ -103,13 +113,7 @@ export const f64 = numeric('f64');
 function bigNumeric<K extends BigIntegerKind>(kind: K) {
   return (options: BigIntOptions = {}): BigIntType<K> => {
     const [lo, hi] = BIG_RANGE[kind];
-    if (options.min !== undefined && options.min < lo)
-      throw new RangeError(`${kind}: min ${options.min} < ${lo}`);
-    if (options.max !== undefined && options.max > hi)
-      throw new RangeError(`${kind}: max ${options.max} > ${hi}`);
-    if (options.min !== undefined && options.max !== undefined && options.min > options.max) {
-      throw new RangeError(`${kind}: min ${options.min} > max ${options.max}`);
-    }
+    checkDeclaredRange(kind, options, lo, hi);
     return { kind, ...options };
   };
 }
