@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { canonicalStringify } from '../../src/core/dictionary.js';
@@ -96,6 +98,21 @@ describe('skynode dict', () => {
 });
 
 describe('skynode demo', () => {
+  it('joins the two ends in memory when socat is not installed, with the same protocol stack', async () => {
+    // A PATH with node alone: no socat to be found.
+    const bin = tempDir('skynode-nosocat-');
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const demo = run(['demo', '--state-dir', tempDir(), '--duration', '3', '--refresh', '2'], {
+      input: 'health.NOOP\n',
+      env: { PATH: bin },
+    });
+    const { code } = await demo.exited;
+    const stdout = demo.lines.join('\n');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/link in memory \(install socat for a pseudo-terminal pair\)/);
+    expect(stdout).toMatch(/command health.NOOP \(request [0-9a-f]{8}\): ok/);
+  });
+
   it('runs the stack with a view of telemetry and events, taking commands from standard input', async () => {
     const stateDir = tempDir();
     const { code, stdout } = await runToEnd(
