@@ -80,6 +80,8 @@ const STATS_EVERY_MS = 5000;
 /** The node's report that a playback is complete (src/services/telemetry/recorder.ts), when it has one. */
 const PLAYBACK_DONE_EVENT = 'recorder.PLAYBACK_DONE';
 /** Playback packets go down at the lowest priority: wait this long without one before counting what came. */
+/** Rounds of playback requests `gaps --request` makes before it gives up on what is still missing. */
+const PLAYBACK_ROUNDS = 3;
 const PLAYBACK_QUIET_MS = 1000;
 
 function describe(outcome: CommandOutcome): string[] {
@@ -296,58 +298,66 @@ export async function ground(argv: string[]): Promise<number> {
       // One request at a time: each waits until the node says its playback is done (and VC 1 is quiet), so the
       // packets are in the archive before the next, and before the count of what was recovered.
       const reportsDone = dictionary.eventByName.has(PLAYBACK_DONE_EVENT);
-      let failed = 0;
-      for (const { fromMs, toMs, gaps: covered } of playbackSpans(gaps)) {
-        let outcome: Awaited<ReturnType<typeof station.requestPlayback>>;
-        try {
-          outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
-        } catch (error) {
-          // A report lost on a bad link is no reason to give up the other spans: the playback may well run.
-          out.write(
-            `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}: ${(error as Error).message}\n`,
-          );
-          failed += 1;
-          await playbackQuiet(station, clock.scheduler, 2 * PLAYBACK_QUIET_MS);
-          continue;
-        }
-        out.write(
-          `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} (${covered} gap${covered === 1 ? '' : 's'}) (request ${outcome.requestId.toString(16)}): ${outcome.ok ? 'completed' : 'FAILED'}\n`,
-        );
-        for (const line of describe(outcome)) out.write(`${line}\n`);
-        if (!outcome.ok) {
-          failed += 1;
-          continue;
-        }
-        if (reportsDone) {
-          try {
-            const done = await station.awaitEvent(
-              PLAYBACK_DONE_EVENT,
-              (args) => args.requestId === outcome.requestId,
-              timeoutS * 1000,
-            );
-            out.write(`  ${done.message}\n`);
-          } catch {
-            out.write(`  no ${PLAYBACK_DONE_EVENT} for it within ${timeoutS} s\n`);
-          }
-        }
-        // The event may overtake the last packets (they go at the lowest priority): wait until VC 1 is quiet.
-        await playbackQuiet(
-          station,
-          clock.scheduler,
-          reportsDone ? PLAYBACK_QUIET_MS : 2 * PLAYBACK_QUIET_MS,
-        );
-      }
-      if (failed < playbackSpans(gaps).length) {
-        const requested = gaps.reduce((n, g) => n + g.missing, 0);
-        // What is still missing inside the spans requested (new gaps elsewhere, since the last session, aside).
-        const left = archive
+      const requested = gaps.reduce((n, g) => n + g.missing, 0);
+      // What is still missing inside the spans asked for (new gaps elsewhere, since the last session, aside).
+      const stillMissing = () =>
+        archive
           .gaps(requestedSpan)
           .filter((g) => gaps.some((o) => o.apid === g.apid && g.fromMs >= o.fromMs && g.toMs <= o.toMs));
-        const still = left.reduce((n, g) => n + g.missing, 0);
-        out.write(`recovered ${requested - still} of ${requested} missing packets\n`);
-        for (const gap of left) out.write(`  still missing: ${describeGap(gap)}\n`);
+      // Playback crosses the same link as what it replaces: what a round loses, the next asks for again.
+      let pending = gaps;
+      let failed = 0;
+      for (let round = 1; round <= PLAYBACK_ROUNDS && pending.length > 0; round++) {
+        if (round > 1)
+          out.write(`round ${round}: ${pending.length} gap${pending.length === 1 ? '' : 's'} left\n`);
+        failed = 0;
+        for (const { fromMs, toMs, gaps: covered } of playbackSpans(pending)) {
+          let outcome: Awaited<ReturnType<typeof station.requestPlayback>>;
+          try {
+            outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
+          } catch (error) {
+            // A report lost on a bad link is no reason to give up the other spans: the playback may well run.
+            out.write(
+              `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}: ${(error as Error).message}\n`,
+            );
+            failed += 1;
+            await playbackQuiet(station, clock.scheduler, 2 * PLAYBACK_QUIET_MS);
+            continue;
+          }
+          out.write(
+            `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} (${covered} gap${covered === 1 ? '' : 's'}) (request ${outcome.requestId.toString(16)}): ${outcome.ok ? 'completed' : 'FAILED'}\n`,
+          );
+          for (const line of describe(outcome)) out.write(`${line}\n`);
+          if (!outcome.ok) {
+            failed += 1;
+            continue;
+          }
+          if (reportsDone) {
+            try {
+              const done = await station.awaitEvent(
+                PLAYBACK_DONE_EVENT,
+                (args) => args.requestId === outcome.requestId,
+                timeoutS * 1000,
+              );
+              out.write(`  ${done.message}\n`);
+            } catch {
+              out.write(`  no ${PLAYBACK_DONE_EVENT} for it within ${timeoutS} s\n`);
+            }
+          }
+          // The event may overtake the last packets (they go at the lowest priority): wait until VC 1 is quiet.
+          await playbackQuiet(
+            station,
+            clock.scheduler,
+            reportsDone ? PLAYBACK_QUIET_MS : 2 * PLAYBACK_QUIET_MS,
+          );
+        }
+        pending = stillMissing();
+        if (failed === playbackSpans(gaps).length && round === 1) break; // nothing is answering: no point
       }
-      return failed === 0 ? 0 : 1;
+      const still = pending.reduce((n, g) => n + g.missing, 0);
+      out.write(`recovered ${requested - still} of ${requested} missing packets\n`);
+      for (const gap of pending) out.write(`  still missing: ${describeGap(gap)}\n`);
+      return still === 0 ? 0 : 1;
     }
     if (action === 'watch') {
       const records = station.records$.subscribe(({ time, record }) => {
