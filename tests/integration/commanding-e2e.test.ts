@@ -1,5 +1,4 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler, filter, firstValueFrom, skip, take, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +8,10 @@ import { buildCommand, type DecodedTm } from '../../src/ground/codec.js';
 import { type CommandOutcome, GroundStation } from '../../src/ground/station.js';
 import { kissEncode } from '../../src/link/kiss.js';
 import { AckFlags } from '../../src/link/pus.js';
-import { parseKeyFile, SPI_HMAC_SHA256, sdlsKey, sdlsKeys, secureTcFrame } from '../../src/link/sdls.js';
+import { SPI_HMAC_SHA256, sdlsKey, sdlsKeys, secureTcFrame } from '../../src/link/sdls.js';
 import { type BytePipe, openPipe } from '../../src/transport/pipe.js';
-import { type Running, run, tempDir } from '../support/cli.js';
+import { type Running, tempDir } from '../support/cli.js';
+import { startLinkedFsw, writeKeyFile } from '../support/link.js';
 import { PtyPair, waitUntil } from './transport/helpers.js';
 
 /**
@@ -103,29 +103,10 @@ describe('commanding end to end over a serial line', () => {
   const stagesOf = (outcome: CommandOutcome) => outcome.stages.map((s) => `${s.stage}:${s.success}`);
 
   beforeAll(async () => {
-    writeFileSync(
-      keysFile,
-      JSON.stringify({
-        '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') },
-        '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') },
-      }),
-    );
+    const keys = writeKeyFile(keysFile);
     await pty.start();
-    fsw = run([
-      'fsw',
-      '--link',
-      `serial:${pty.a}`,
-      '--keys',
-      keysFile,
-      '--state-dir',
-      join(dir, 'fsw-state'),
-      '--telemetry-log',
-      '0',
-    ]);
-    await fsw.waitForLine((l) => l.includes('"event":"link.PIPE_STATE"') && l.includes('"state":"open"'));
+    fsw = await startLinkedFsw(`serial:${pty.a}`, keysFile, join(dir, 'fsw-state'));
 
-    const keys = parseKeyFile(readFileSync(keysFile, 'utf8'));
-    if (!keys.ok) throw new Error(keys.error);
     pipe = openPipe(`serial:${pty.b}`, { scheduler: asyncScheduler });
     const write = pipe.write.bind(pipe);
     pipe.write = (bytes: Uint8Array) => {
@@ -137,7 +118,7 @@ describe('commanding end to end over a serial line', () => {
       profile: 'serial',
       dictionary,
       scheduler: asyncScheduler,
-      keys: keys.keys,
+      keys,
       // A fresh state directory on board: any increasing sequence will do.
       nextArsn: () => ++arsn,
     });

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GroundArchive } from '../../src/ground/archive.js';
-import { type Running, run, runToEnd, tempDir } from '../support/cli.js';
+import { type Running, runToEnd, tempDir } from '../support/cli.js';
+import { startLinkedFsw, writeKeyFile } from '../support/link.js';
 import { PtyPair } from './transport/helpers.js';
 
 /**
@@ -36,26 +36,9 @@ describe('ground archive, export and gaps over a serial line', () => {
   const offline = (...args: string[]) => runToEnd(['ground', '--state-dir', groundDir, ...args]);
 
   beforeAll(async () => {
-    writeFileSync(
-      keysFile,
-      JSON.stringify({
-        '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') },
-        '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') },
-      }),
-    );
+    writeKeyFile(keysFile);
     await pty.start();
-    fsw = run([
-      'fsw',
-      '--link',
-      `serial:${pty.a}`,
-      '--keys',
-      keysFile,
-      '--state-dir',
-      join(dir, 'fsw-state'),
-      '--telemetry-log',
-      '0',
-    ]);
-    await fsw.waitForLine((l) => l.includes('"event":"link.PIPE_STATE"') && l.includes('"state":"open"'));
+    fsw = await startLinkedFsw(`serial:${pty.a}`, keysFile, join(dir, 'fsw-state'));
   });
 
   afterAll(async () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
@@ -10,6 +9,7 @@ import { GroundStation } from '../../src/ground/station.js';
 import { parseKeyFile } from '../../src/link/sdls.js';
 import { openPipe } from '../../src/transport/pipe.js';
 import { json, type Running, run, runToEnd, tempDir } from '../support/cli.js';
+import { startLinkedFsw, writeKeyFile } from '../support/link.js';
 import { PtyPair } from './transport/helpers.js';
 
 /**
@@ -23,21 +23,7 @@ describe('ground station to flight software over a serial line', () => {
   const stateDir = join(dir, 'fsw-state');
   let fsw: Running;
 
-  const startFsw = async () => {
-    const running = run([
-      'fsw',
-      '--link',
-      `serial:${pty.a}`,
-      '--keys',
-      keysFile,
-      '--state-dir',
-      stateDir,
-      '--telemetry-log',
-      '0',
-    ]);
-    await running.waitForLine((l) => l.includes('"event":"link.PIPE_STATE"') && l.includes('"state":"open"'));
-    return running;
-  };
+  const startFsw = () => startLinkedFsw(`serial:${pty.a}`, keysFile, stateDir);
   const ground = (...args: string[]) =>
     runToEnd([
       'ground',
@@ -53,13 +39,7 @@ describe('ground station to flight software over a serial line', () => {
     ]);
 
   beforeAll(async () => {
-    writeFileSync(
-      keysFile,
-      JSON.stringify({
-        '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') },
-        '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') },
-      }),
-    );
+    writeKeyFile(keysFile);
     await pty.start();
     fsw = await startFsw();
   });
@@ -119,7 +99,7 @@ describe('ground station to flight software over a serial line', () => {
 
   it('rejects a frame captured before a kill -9 and restart: no command runs twice', async () => {
     const keys = parseKeyFile(readFileSync(keysFile, 'utf8'));
-    if (!keys.ok) throw new Error(keys.error);
+    if (!keys.ok) throw new Error(keys.error); // read back as the ground would, from the file the node has
     const pipe = openPipe(`serial:${pty.b}`, { scheduler: asyncScheduler });
     const captured: Uint8Array[] = [];
     const write = pipe.write.bind(pipe);

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Running, run, runToEnd, tempDir } from '../support/cli.js';
+import { type Running, runToEnd, tempDir } from '../support/cli.js';
+import { startLinkedFsw, writeKeyFile } from '../support/link.js';
 import { PtyPair } from './transport/helpers.js';
 
 /** Hazardous commands, argument ranges and a commanded restart, over a real pty from the ground CLI. */
@@ -26,27 +25,10 @@ describe('hazardous commands over a serial line', () => {
       join(dir, 'ground'),
       ...args,
     ]);
-  const startFsw = async () => {
-    const running = run([
-      'fsw',
-      '--link',
-      `serial:${pty.a}`,
-      '--keys',
-      keysFile,
-      '--state-dir',
-      join(dir, 'fsw'),
-      '--telemetry-log',
-      '0',
-    ]);
-    await running.waitForLine((l) => l.includes('"state":"open"'));
-    return running;
-  };
+  const startFsw = () => startLinkedFsw(`serial:${pty.a}`, keysFile, join(dir, 'fsw'));
 
   it('refuses an unarmed hazardous command with code 8, runs it once armed, and restarts on RESTART_FSW', async () => {
-    writeFileSync(
-      keysFile,
-      JSON.stringify({ '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') } }),
-    );
+    writeKeyFile(keysFile, [1]);
     await pty.start();
     fsw = await startFsw();
 

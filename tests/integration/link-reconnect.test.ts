@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,9 +5,9 @@ import { flightComponents } from '../../src/cli/fsw.js';
 import { buildDictionary } from '../../src/core/dictionary.js';
 import { ArsnFile } from '../../src/ground/arsn.js';
 import { GroundStation } from '../../src/ground/station.js';
-import { parseKeyFile } from '../../src/link/sdls.js';
 import { openPipe } from '../../src/transport/pipe.js';
-import { type Running, run, tempDir } from '../support/cli.js';
+import { type Running, tempDir } from '../support/cli.js';
+import { startLinkedFsw, writeKeyFile } from '../support/link.js';
 import { PtyPair, waitForState } from './transport/helpers.js';
 
 /** TC and TM frames both ways over a real serial line whose far end disappears and comes back. */
@@ -25,25 +23,9 @@ describe('link over a serial line that is unplugged and plugged back', () => {
 
   it('carries commands and telemetry again once the line is back, without a restart of either end', async () => {
     const keysFile = join(dir, 'keys.json');
-    writeFileSync(
-      keysFile,
-      JSON.stringify({ '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') } }),
-    );
+    const keys = writeKeyFile(keysFile, [1]);
     await pty.start();
-    fsw = run([
-      'fsw',
-      '--link',
-      `serial:${pty.a}`,
-      '--keys',
-      keysFile,
-      '--state-dir',
-      join(dir, 'fsw'),
-      '--telemetry-log',
-      '0',
-    ]);
-    await fsw.waitForLine((l) => l.includes('"state":"open"'));
-    const keys = parseKeyFile(readFileSync(keysFile, 'utf8'));
-    if (!keys.ok) throw new Error(keys.error);
+    fsw = await startLinkedFsw(`serial:${pty.a}`, keysFile, join(dir, 'fsw'));
     const counters = ArsnFile.inDirectory(join(dir, 'ground'));
     const pipe = openPipe(`serial:${pty.b}`, {
       scheduler: asyncScheduler,
@@ -54,7 +36,7 @@ describe('link over a serial line that is unplugged and plugged back', () => {
       profile: 'serial',
       dictionary: buildDictionary(flightComponents()),
       scheduler: asyncScheduler,
-      keys: keys.keys,
+      keys,
       nextArsn: (spi) => counters.take(spi),
       timerMs: 500,
       transmissionLimit: 40,

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Running, run, runToEnd, tempDir } from '../support/cli.js';
+import { writeKeyFile } from '../support/link.js';
 
 /** The radio profile (CLTU up with BCH and randomizer, CADU down with ASM and randomizer) over TCP, with AES-GCM. */
 describe('radio profile over TCP', () => {
@@ -15,10 +14,7 @@ describe('radio profile over TCP', () => {
     const dir = tempDir('skynode-radio-');
     const keysFile = join(dir, 'keys.json');
     // Only SPI 2 (AES-256-GCM): the ground encrypts every command.
-    writeFileSync(
-      keysFile,
-      JSON.stringify({ '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') } }),
-    );
+    writeKeyFile(keysFile, [2]);
     fsw = run([
       'fsw',
       '--link',
