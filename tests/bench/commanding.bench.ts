@@ -14,8 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { asyncScheduler } from 'rxjs';
 import { flightComponents } from '../../src/cli/fsw.js';
 import type { DownlinkPacket } from '../../src/core/bus.js';
@@ -39,7 +37,7 @@ import {
 } from '../../src/link/sdls.js';
 import { impairedPair } from '../../src/transport/impaired.js';
 import { openPipe } from '../../src/transport/pipe.js';
-import { type Benchmark, type Figure, nowMs } from './harness.js';
+import { type Benchmark, type Figure, findGc, nowMs } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -53,23 +51,6 @@ const BATCH = 16;
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 /** Lets every microtask run (commands execute asynchronously, one at a time). */
 const drainMicrotasks = () => new Promise<void>((done) => setImmediate(done));
-
-type Gc = () => void;
-
-/** global.gc when the process runs with --expose-gc; otherwise enabled at run time through V8's flags. */
-function findGc(): { gc: Gc | undefined; how: string } {
-  const exposed = (globalThis as { gc?: Gc }).gc;
-  if (exposed) return { gc: exposed, how: 'global.gc (--expose-gc)' };
-  try {
-    setFlagsFromString('--expose-gc');
-    return {
-      gc: runInNewContext('gc') as Gc,
-      how: "gc enabled at run time (v8.setFlagsFromString('--expose-gc'))",
-    };
-  } catch {
-    return { gc: undefined, how: 'no gc available: samples are taken without a collection first' };
-  }
-}
 
 async function waitFor(condition: () => boolean, ms: number, what: () => string): Promise<void> {
   const deadline = nowMs() + ms;

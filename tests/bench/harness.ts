@@ -1,4 +1,6 @@
 /** What a benchmark file exports, and small helpers for measuring. Benchmarks report; they never assert. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface Target {
   /** 'min': the figure must be at least `value`; 'max': at most. */
@@ -44,4 +46,24 @@ export function met(figure: Figure): boolean | undefined {
   return figure.target.kind === 'min'
     ? figure.value >= figure.target.value
     : figure.value <= figure.target.value;
+}
+
+export type Gc = () => void;
+
+/**
+ * A garbage collection to call before memory samples: global.gc when the process runs with --expose-gc,
+ * otherwise enabled at run time through V8's flags; `how` says which, for the figures' details.
+ */
+export function findGc(): { gc: Gc | undefined; how: string } {
+  const exposed = (globalThis as { gc?: Gc }).gc;
+  if (exposed) return { gc: exposed, how: 'global.gc (--expose-gc)' };
+  try {
+    setFlagsFromString('--expose-gc');
+    return {
+      gc: runInNewContext('gc') as Gc,
+      how: "gc enabled at run time (v8.setFlagsFromString('--expose-gc'))",
+    };
+  } catch {
+    return { gc: undefined, how: 'no gc available: samples are taken without a collection first' };
+  }
 }

@@ -15,8 +15,7 @@
  * 64 octets live outside the V8 heap and are not counted (their JS objects are).
  */
 import { randomBytes } from 'node:crypto';
-import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { unixMsToCuc } from '../../src/core/time.js';
 import { encodeCadu, writeCadu } from '../../src/link/cadu.js';
 import type { ClcwInit } from '../../src/link/clcw.js';
@@ -41,7 +40,7 @@ import {
 } from '../../src/link/sdls.js';
 import { decodeTcFrame } from '../../src/link/tc-frame.js';
 import { TmFrameAssembler, TmFrameLength } from '../../src/link/tm-frame.js';
-import { type Benchmark, type Figure, rate } from './harness.js';
+import { type Benchmark, type Figure, findGc, rate } from './harness.js';
 
 const SCID = 0x2a;
 const APID = 0x010;
@@ -82,21 +81,7 @@ const uplinkTarget = {
 
 // --- allocation -------------------------------------------------------------------------------------------------
 
-type Gc = () => void;
-
-/** global.gc when the process runs with --expose-gc; otherwise enabled at run time through V8's flags. */
-function findGc(): Gc | undefined {
-  const exposed = (globalThis as { gc?: Gc }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as Gc;
-  } catch {
-    return undefined;
-  }
-}
-
-const gc = findGc();
+const { gc } = findGc();
 
 /** V8 heap octets `work` allocates: heap growth plus what each garbage collection during it freed. */
 function heapAllocated(work: () => void): number {

@@ -21,8 +21,6 @@
 import { mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import { sim } from '../../boards/sim.js';
 import { flightComponents, flightRateGroups } from '../../src/cli/fsw.js';
@@ -55,7 +53,7 @@ import { TmFrameLength, tmDataFieldLength } from '../../src/link/tm-frame.js';
 import { DownlinkScheduler } from '../../src/services/link/downlink.js';
 import { MAX_BATCH, recorder } from '../../src/services/telemetry/recorder.js';
 import { Priority } from '../../src/services/tm-source.js';
-import { type Benchmark, type Figure, nowMs } from './harness.js';
+import { type Benchmark, type Figure, findGc, nowMs } from './harness.js';
 
 const SCID = 0x2a;
 const APID = 0x010;
@@ -66,21 +64,7 @@ const TRIALS = 3;
 
 const issue5 = (kind: 'min' | 'max', value: number) => ({ kind, value, source: 'issue 5' });
 
-type Gc = () => void;
-
-/** global.gc when the process runs with --expose-gc; otherwise enabled at run time through V8's flags. */
-function findGc(): Gc | undefined {
-  const exposed = (globalThis as { gc?: Gc }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as Gc;
-  } catch {
-    return undefined;
-  }
-}
-
-const gc = findGc();
+const { gc } = findGc();
 
 let sink = 0;
 
