@@ -18,6 +18,7 @@ import {
 } from '../../../src/link/pus-services.js';
 import { commanding } from '../../../src/services/commanding/commanding.js';
 import { thermalLike } from '../../support/components.js';
+import { uplink } from '../../support/uplink.js';
 
 const APID = 0x010;
 const START = Date.UTC(2030, 0, 1);
@@ -51,35 +52,10 @@ function node(store: StateStore = memoryStateStore()) {
     down.push(decoded.value);
   });
   stack.start();
-  let count = 0;
-  const send = (
-    service: number,
-    subtype: number,
-    appData: Uint8Array = new Uint8Array(0),
-    options: { apid?: number; ack?: number } = {},
-  ) => {
-    const bytes = encodeTcPacket({
-      apid: options.apid ?? APID,
-      sequenceCount: count++,
-      ackFlags: options.ack ?? AckFlags.all,
-      service,
-      subtype,
-      sourceId: 7,
-      appData,
-    });
-    stack.bus.publishUplink({ bytes, vcid: 0, time: clock.now() });
-    return bytes;
-  };
-  const perform = (name: string, args: Record<string, unknown> = {}, ack?: number) => {
-    const entry = stack.dictionary.commandByName.get(name);
-    if (!entry) throw new Error(name);
-    return send(
-      8,
-      1,
-      encodePerformFunction(entry.opcode, packRecord(entry.args, args)),
-      ack === undefined ? {} : { ack },
-    );
-  };
+  const tc = uplink(stack, { ack: AckFlags.all, sourceId: 7 });
+  const send = tc.send;
+  const perform = (name: string, args: Record<string, unknown> = {}, ack?: number) =>
+    tc.perform(name, args, ack === undefined ? {} : { ack });
   const reports = () =>
     down.map((p) => {
       if (p.service !== 1) return `TM(${p.service},${p.subtype})`;
@@ -89,9 +65,7 @@ function node(store: StateStore = memoryStateStore()) {
         ? `(1,${p.subtype})`
         : `(1,${p.subtype}) code ${v.value.code}: ${v.value.reason}`;
     });
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await Promise.resolve();
-  };
+  const settle = tc.settle;
   const tlm = (name: string) => {
     let value: unknown;
     const sub = stack.bus.telemetry$.subscribe((s) => {

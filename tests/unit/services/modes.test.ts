@@ -5,12 +5,12 @@ import { defineComponent, type SystemMode } from '../../../src/core/component.js
 import { buildDictionary, DictionaryError } from '../../../src/core/dictionary.js';
 import { FlightStack } from '../../../src/core/executive.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { packRecord } from '../../../src/core/pack.js';
 import { memoryStateStore, type StateStore } from '../../../src/core/persistence.js';
-import { AckFlags, decodeTmPacket, encodeTcPacket } from '../../../src/link/pus.js';
-import { decodeVerification, encodePerformFunction } from '../../../src/link/pus-services.js';
+import { AckFlags, decodeTmPacket } from '../../../src/link/pus.js';
+import { decodeVerification } from '../../../src/link/pus-services.js';
 import { commanding } from '../../../src/services/commanding/commanding.js';
 import { modes } from '../../../src/services/modes/modes.js';
+import { uplink } from '../../support/uplink.js';
 
 function node(store: StateStore) {
   const clock = new VirtualClock();
@@ -29,26 +29,9 @@ function node(store: StateStore) {
     const v = decodeVerification(tm.value.subtype, tm.value.sourceData);
     if (v.ok) failures.push(`(1,${tm.value.subtype}) code ${v.value.code}: ${v.value.reason}`);
   });
-  let count = 0;
-  const perform = (name: string, args: Record<string, unknown>) => {
-    const entry = stack.dictionary.commandByName.get(name);
-    if (!entry) throw new Error(name);
-    stack.bus.publishUplink({
-      bytes: encodeTcPacket({
-        apid: 0x010,
-        sequenceCount: count++,
-        ackFlags: AckFlags.all,
-        service: 8,
-        subtype: 1,
-        appData: encodePerformFunction(entry.opcode, packRecord(entry.args, args)),
-      }),
-      vcid: 0,
-      time: 0,
-    });
-  };
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await Promise.resolve();
-  };
+  const tc = uplink(stack, { ack: AckFlags.all });
+  const perform = (name: string, args: Record<string, unknown>) => tc.perform(name, args);
+  const settle = tc.settle;
   return { clock, stack, events, failures, perform, settle };
 }
 

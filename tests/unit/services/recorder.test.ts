@@ -8,12 +8,12 @@ import { silentLogger } from '../../../src/core/log.js';
 import { memoryStateStore, openStateStore, type StateStore } from '../../../src/core/persistence.js';
 import { encodeCuc, unixMsToCuc } from '../../../src/core/time.js';
 import { u16 } from '../../../src/core/types.js';
-import { AckFlags, encodeTcPacket } from '../../../src/link/pus.js';
 import { commanding } from '../../../src/services/commanding/commanding.js';
 import { eventReports } from '../../../src/services/telemetry/events.js';
 import { MAX_QUEUED, PACKET_SERIES, recorder } from '../../../src/services/telemetry/recorder.js';
 import { Priority, tmSourceFor } from '../../../src/services/tm-source.js';
 import { tempDir } from '../../support/cli.js';
+import { uplink } from '../../support/uplink.js';
 
 const SOURCE_APID = 0x20;
 const SERIES = `component:recorder/${PACKET_SERIES}`;
@@ -72,23 +72,7 @@ function node(store: StateStore = memoryStateStore(), params: Record<string, num
   const telemetry = new Map<string, unknown>();
   stack.bus.telemetry$.subscribe((s) => telemetry.set(s.name, s.value));
   stack.start();
-  let count = 0;
-  const send = (service: number, subtype: number, appData: Uint8Array) =>
-    stack.bus.publishUplink({
-      bytes: encodeTcPacket({
-        apid: 0x10,
-        sequenceCount: count++,
-        ackFlags: AckFlags.none,
-        service,
-        subtype,
-        appData,
-      }),
-      vcid: 0,
-      time: clock.now(),
-    });
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await Promise.resolve();
-  };
+  const { send, settle } = uplink(stack);
   const rejections = () =>
     events.filter((e) => e.name === 'commanding.REJECTED').map((e) => `${e.args.code}: ${e.args.reason}`);
   const failures = () =>

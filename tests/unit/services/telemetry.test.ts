@@ -8,11 +8,12 @@ import { silentLogger } from '../../../src/core/log.js';
 import { memoryStateStore, type StateStore } from '../../../src/core/persistence.js';
 import { f32, u16 } from '../../../src/core/types.js';
 import { decodeTm } from '../../../src/ground/codec.js';
-import { AckFlags, decodeTmPacket, encodeTcPacket } from '../../../src/link/pus.js';
+import { decodeTmPacket } from '../../../src/link/pus.js';
 import { encodeIdList } from '../../../src/link/pus-services.js';
 import { commanding } from '../../../src/services/commanding/commanding.js';
 import { eventReports } from '../../../src/services/telemetry/events.js';
 import { housekeeping } from '../../../src/services/telemetry/housekeeping.js';
+import { uplink } from '../../support/uplink.js';
 
 const sensor = defineComponent({
   name: 'sensor',
@@ -61,23 +62,7 @@ function node(store: StateStore = memoryStateStore()) {
     if (tm.ok) records.push(decodeTm(stack.dictionary, tm.value, structures));
   });
   stack.start();
-  let count = 0;
-  const send = (service: number, subtype: number, appData: Uint8Array) =>
-    stack.bus.publishUplink({
-      bytes: encodeTcPacket({
-        apid: 0x10,
-        sequenceCount: count++,
-        ackFlags: AckFlags.none,
-        service,
-        subtype,
-        appData,
-      }),
-      vcid: 0,
-      time: clock.now(),
-    });
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) await Promise.resolve();
-  };
+  const { send, settle } = uplink(stack);
   const hk = (id: number) =>
     records.filter((r) => r.record.kind === 'housekeeping' && r.record.structureId === id);
   return { clock, stack, records, send, settle, hk };
