@@ -246,9 +246,10 @@ async function runView(options: DemoOptions, setup: ViewSetup): Promise<number> 
       view.close();
       void station.close();
       void groundPipe.close();
-      flight.shutdown(reason);
-      setup.stop();
-      resolveExit(code);
+      void flight.shutdown(reason).then(() => {
+        setup.stop();
+        resolveExit(code);
+      });
     };
 
     if (!options.interactive) {

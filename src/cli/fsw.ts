@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
 import { boards } from '../../boards/index.js';
 import type { TelemetrySample } from '../core/bus.js';
@@ -13,7 +14,10 @@ import type { AnyComponent } from '../core/component.js';
 import { DEFAULT_RATE_GROUPS, FlightStack } from '../core/executive.js';
 import { createLogger, type Logger, type LogLevel } from '../core/log.js';
 import { openStateStore } from '../core/persistence.js';
-import type { BoardDefinition } from '../hal/board.js';
+import type { BoardDefinition, BoardEnvironment, OpenBoard } from '../hal/board.js';
+import { boardContext } from '../hal/linux/board.js';
+import { systemdWatchdog } from '../hal/linux/watchdog.js';
+import type { Watchdog } from '../hal/types.js';
 import { isLinkProfile, type LinkProfile } from '../link/profile.js';
 import { parseKeyFile, type SdlsKeys } from '../link/sdls.js';
 import { commanding } from '../services/commanding/commanding.js';
@@ -72,14 +76,44 @@ export function findBoard(name: string): BoardDefinition {
   const board = boards[name];
   if (!board) {
     throw new UsageError(
-      `unknown board '${name}': choose one of ${Object.keys(boards).join(', ')} (--board NAME)`,
+      `unknown board '${name}': choose one of ${Object.keys(boards).join(', ')}, or give a board file (--board ./boards/mine.ts)`,
     );
   }
   return board;
 }
 
+function isBoardDefinition(value: unknown): value is BoardDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as BoardDefinition).name === 'string' &&
+    typeof (value as BoardDefinition).open === 'function'
+  );
+}
+
+/**
+ * A board by name (`boards/index.ts`) or by file: a path (`./boards/my-board.ts`, `/etc/skynode/board.js`) whose
+ * default export, or else whose only exported board, is a board definition.
+ */
+export async function loadBoard(nameOrPath: string): Promise<BoardDefinition> {
+  if (!/[/\\]|\.[cm]?[jt]s$/.test(nameOrPath)) return findBoard(nameOrPath);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(nameOrPath)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`cannot load board file ${nameOrPath}: ${(error as Error).message}`);
+  }
+  if (isBoardDefinition(module.default)) return module.default;
+  const found = Object.values(module).filter(isBoardDefinition);
+  if (found.length === 1 && found[0]) return found[0];
+  throw new UsageError(
+    `${nameOrPath} exports ${found.length === 0 ? 'no' : 'several'} board definitions: export one as default (export default defineLinuxBoard({...}))`,
+  );
+}
+
 export interface FlightOptions {
-  readonly board: string;
+  /** A board name from boards/, or a definition already loaded (`loadBoard`). */
+  readonly board: string | BoardDefinition;
   readonly stateDir: string;
   readonly logLevel?: LogLevel;
   readonly logDestination?: DestinationStream;
@@ -98,18 +132,62 @@ export interface FlightOptions {
   readonly beforeStart?: (stack: FlightStack) => void;
   /** Log the telemetry of each component at most this often (seconds); 0: never. */
   readonly telemetryLogIntervalS?: number;
+  /** Read the board's devices under this directory instead of `/` (a captured tree, a HIL rig's fake sysfs). */
+  readonly halRoot?: string;
+  /** The environment the drivers' tools run in (PATH, NOTIFY_SOCKET, WATCHDOG_USEC); default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningFlight {
   readonly stack: FlightStack;
   readonly logger: Logger;
   readonly board: BoardDefinition;
-  shutdown(reason: string): void;
+  /** Stops the stack and releases the board (GPIO holders stopped, watchdog disarmed) before it resolves. */
+  shutdown(reason: string): Promise<void>;
+}
+
+/**
+ * Under a systemd unit with `WatchdogSec=` the service watchdog must be kicked whatever the board's own watchdog
+ * is, or systemd kills a healthy process: when the board has a hardware watchdog, both are kicked together.
+ */
+function withServiceWatchdog(opened: OpenBoard, env: BoardEnvironment): OpenBoard {
+  const serviceManaged = Boolean(env.env?.NOTIFY_SOCKET && env.env.WATCHDOG_USEC);
+  const board = opened.devices.watchdog;
+  if (!serviceManaged || board?.info.driver === 'systemd') return opened;
+  const service = systemdWatchdog(boardContext(env));
+  const watchdog: Watchdog = board
+    ? {
+        info: { source: `${board.info.source} + ${service.info.source}`, driver: 'composite' },
+        ...(board.timeoutS !== undefined || service.timeoutS !== undefined
+          ? {
+              timeoutS: Math.min(
+                board.timeoutS ?? Number.POSITIVE_INFINITY,
+                service.timeoutS ?? Number.POSITIVE_INFINITY,
+              ),
+            }
+          : {}),
+        async kick() {
+          const [a, b] = await Promise.all([board.kick(), service.kick()]);
+          if (!a.ok) return a;
+          return b;
+        },
+        async close() {
+          await Promise.all([board.close(), service.close()]);
+        },
+      }
+    : service;
+  return {
+    devices: { ...opened.devices, watchdog },
+    // The board closes its own devices (its hardware watchdog among them); the service watchdog is ours to close.
+    async close() {
+      await Promise.all([opened.close(), service.close()]);
+    },
+  };
 }
 
 /** Opens the board and the state directory and starts the stack on them. */
 export function startFlight(options: FlightOptions): RunningFlight {
-  const board = findBoard(options.board);
+  const board = typeof options.board === 'string' ? findBoard(options.board) : options.board;
   const clock = options.clock ?? new RealClock();
   const logger = createLogger({
     clock,
@@ -117,8 +195,12 @@ export function startFlight(options: FlightOptions): RunningFlight {
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const profile = options.profile ?? 'serial';
-  if (options.link) checkLinkSpec(options.link);
-  if ((options.link || options.pipe) && !options.keysFile && !options.insecure) {
+  // A board with a radio/serial port of its own links there unless told otherwise.
+  const linkSpec =
+    options.link ??
+    (board.link && !options.pipe ? `serial:${board.link.path}@${board.link.baud}` : undefined);
+  if (linkSpec) checkLinkSpec(linkSpec);
+  if ((linkSpec || options.pipe) && !options.keysFile && !options.insecure) {
     throw new UsageError(
       'refusing to start a link without authentication: give --keys FILE (PROTOCOL.md, "Keys"), or --insecure-no-auth for development',
     );
@@ -127,16 +209,22 @@ export function startFlight(options: FlightOptions): RunningFlight {
   const stateDir = resolve(options.stateDir);
   const store = openStateStore(stateDir);
   let pipe: BytePipe | undefined;
-  let hardware: ReturnType<BoardDefinition['open']>;
+  let hardware: OpenBoard;
+  const boardEnv: BoardEnvironment = {
+    stateDir,
+    now: () => clock.now(),
+    env: options.env ?? process.env,
+    ...(options.halRoot ? { root: resolve(options.halRoot) } : {}),
+  };
   try {
-    hardware = board.open({ stateDir });
+    hardware = withServiceWatchdog(board.open(boardEnv), boardEnv);
   } catch (error) {
     store.close();
     throw error;
   }
   let stack: FlightStack;
   try {
-    pipe = options.link ? openPipe(options.link, { scheduler: clock.scheduler }) : options.pipe;
+    pipe = linkSpec ? openPipe(linkSpec, { scheduler: clock.scheduler }) : options.pipe;
     stack = FlightStack.create({
       components: flightComponents({
         profile,
@@ -153,6 +241,14 @@ export function startFlight(options: FlightOptions): RunningFlight {
     });
     options.beforeStart?.(stack);
     stack.start();
+    // Under systemd (Type=notify) start-up ends here: READY=1 lets units ordered after this one start.
+    if (boardEnv.env?.NOTIFY_SOCKET) {
+      void systemdWatchdog(boardContext(boardEnv))
+        .ready()
+        .then((result) => {
+          if (!result.ok) logger.warn({ error: result.error }, 'systemd readiness notification failed');
+        });
+    }
   } catch (error) {
     void pipe?.close();
     hardware.close();
@@ -165,14 +261,18 @@ export function startFlight(options: FlightOptions): RunningFlight {
     stack,
     logger,
     board,
-    shutdown(reason) {
+    async shutdown(reason) {
       if (down) return;
       down = true;
       stopTelemetryLog();
       stack.stop();
       void pipe?.close();
-      hardware.close();
       store.close();
+      try {
+        await hardware.close();
+      } catch (error) {
+        logger.error({ err: error }, 'releasing the board failed');
+      }
       logger.info({ reason }, 'flight stack stopped');
     },
   };

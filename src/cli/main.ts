@@ -4,7 +4,14 @@
 import { parseArgs } from 'node:util';
 import { buildDictionary, DictionaryError, dictionaryToJson } from '../core/dictionary.js';
 import type { LogLevel } from '../core/log.js';
-import { DEFAULT_STATE_DIR, flightComponents, linkProfile, startFlight, UsageError } from './fsw.js';
+import {
+  DEFAULT_STATE_DIR,
+  flightComponents,
+  linkProfile,
+  loadBoard,
+  startFlight,
+  UsageError,
+} from './fsw.js';
 
 /** Exit status of a commanded restart (EX_TEMPFAIL): the supervisor starts the flight software again. */
 export const RESTART_EXIT_CODE = 75;
@@ -23,21 +30,27 @@ Usage:
                                 decode a captured byte stream into frames and packets, one JSON object per line
   skynode dict [--format json|xtce|cosmos]
                                 the mission dictionary derived from the deployed components (and its exports)
+  skynode board probe [--root DIR] [--board NAME|FILE --check]
+                                what this machine exposes (sensors, rails, GPIO, watchdogs, GPUs) and which board
+                                file fits; --check reads every role of a board file once
   skynode help                  this text; 'skynode COMMAND --help' for a command's options
 `;
 
 const FSW_HELP = `skynode fsw: run the flight software
 
 Options:
-  --board NAME            board file from boards/ (default: sim)
+  --board NAME|FILE       a board from boards/ (sim, generic-linux, raspberry-pi-5, jetson-orin-nano,
+                          nvidia-datacenter) or the path of a board file (default: sim)
   --state-dir DIR         where parameters, boot count and other durable state live (default: ${DEFAULT_STATE_DIR})
   --log-level LEVEL       ${LOG_LEVELS.join('|')} (default: info)
   --telemetry-log S       log each component's telemetry at most every S seconds; 0 turns it off (default: 1)
   --link SPEC             the link to the ground: serial:PATH[@BAUD] | tcp:HOST:PORT | tcp-listen:[HOST:]PORT |
-                          udp:HOST:PORT[?bind=PORT] | udp-listen:[HOST:]PORT (default: no link)
+                          udp:HOST:PORT[?bind=PORT] | udp-listen:[HOST:]PORT (default: the board's serial port,
+                          none on sim)
   --profile P             serial (KISS, 256-octet TM frames) or radio (CLTU up, CADU down) (default: serial)
   --keys FILE             SDLS keys (JSON, PROTOCOL.md "Keys"); required with --link
   --insecure-no-auth      development only: accept unauthenticated frames (logged loudly, reported as an event)
+  --hal-root DIR          read the board's devices under DIR instead of / (a captured tree, a HIL rig's fake sysfs)
   -h, --help              this text
 `;
 
@@ -97,6 +110,7 @@ async function fsw(argv: string[]): Promise<number> {
       profile: { type: 'string' },
       keys: { type: 'string' },
       'insecure-no-auth': { type: 'boolean', default: false },
+      'hal-root': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -113,32 +127,31 @@ async function fsw(argv: string[]): Promise<number> {
   process.once('SIGINT', (signal) => onStop(signal));
   process.once('SIGTERM', (signal) => onStop(signal));
   let onRestart: (reason: string) => void = () => {};
+  const board = await loadBoard(values.board);
   const flight = startFlight({
     onRestartRequest: (reason) => onRestart(reason),
     ...(values.link ? { link: values.link } : {}),
     profile: linkProfile(values.profile),
     ...(values.keys ? { keysFile: values.keys } : {}),
     insecure: values['insecure-no-auth'],
-    board: values.board,
+    board,
+    ...(values['hal-root'] ? { halRoot: values['hal-root'] } : {}),
     stateDir: values['state-dir'],
     logLevel: logLevel(values['log-level']),
     telemetryLogIntervalS: seconds('--telemetry-log', values['telemetry-log'], 1),
   });
   return await new Promise<number>((resolveExit) => {
     onStop = (signal) => {
-      flight.shutdown(signal);
-      resolveExit(0);
+      void flight.shutdown(signal).then(() => resolveExit(0));
     };
     if (stopRequested) onStop(stopRequested);
     // A commanded restart: stop cleanly and exit with EX_TEMPFAIL, for the supervisor (systemd) to start again.
     onRestart = (reason) => {
-      flight.shutdown(`restart: ${reason}`);
-      resolveExit(RESTART_EXIT_CODE);
+      void flight.shutdown(`restart: ${reason}`).then(() => resolveExit(RESTART_EXIT_CODE));
     };
     process.once('uncaughtException', (error) => {
       flight.logger.fatal({ err: error }, 'uncaught exception: stopping');
-      flight.shutdown('uncaughtException');
-      resolveExit(1);
+      void flight.shutdown('uncaughtException').then(() => resolveExit(1));
     });
   });
 }
@@ -248,6 +261,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./ground.js')).ground(rest);
       case 'link':
         return await (await import('./link.js')).linkCommand(rest);
+      case 'board':
+        return await (await import('./board.js')).boardCommand(rest);
       case undefined:
       case 'help':
       case '--help':

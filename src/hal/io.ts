@@ -166,3 +166,46 @@ export function within(min: number, max: number, units: string): (value: number)
       ? `${value} ${units} is outside ${min}..${max} ${units}`
       : undefined;
 }
+
+/** Plausibility shared by the drivers: wider than any part we fly, narrower than what a broken sensor reads. */
+export const PLAUSIBLE_CELSIUS = within(-60, 150, 'degC');
+export const PLAUSIBLE_VOLTS = within(0, 60, 'V');
+export const PLAUSIBLE_AMPS = within(-50, 50, 'A');
+/** A read that hits a busy or hung bus (EIO) does not drop the sensor at once: the last good value stands in. */
+export const SENSOR_HOLD_LAST_GOOD_MS = 5000;
+
+/** Whether an error means the device's files have gone (unplugged, driver unbound, renumbered). */
+export function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENODEV';
+}
+
+/** The value, or undefined when the read fails: for optional attributes in listings. */
+export async function quietly<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `use` on a located device, locating it on first use. When its files have gone (the driver was rebound and
+ * the kernel gave the device another number), locates it once more and retries.
+ */
+export function relocating<E>(locate: () => Promise<E>): <T>(use: (entry: E) => Promise<T>) => Promise<T> {
+  let located: E | undefined;
+  return async (use) => {
+    const wasLocated = located !== undefined;
+    located ??= await locate();
+    try {
+      return await use(located);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      located = undefined;
+      if (!wasLocated) throw error;
+      located = await locate();
+      return use(located);
+    }
+  };
+}

@@ -605,7 +605,7 @@ async function reportEveryStructure(): Promise<{
   packets: Map<number, Uint8Array>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'skynode-bench-hk-'));
-  const hardware = sim.open({ stateDir: dir });
+  const hardware = sim.open({ stateDir: dir, now: () => T0 });
   const clock = new VirtualClock({ startMs: T0 });
   const stack = FlightStack.create({
     components: flightComponents(),

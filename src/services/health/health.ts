@@ -56,6 +56,16 @@ export const health = defineComponent({
     },
     noopCount: { id: 0x0109, type: u32(), description: 'NOOP commands executed since the last reset' },
     lagWarnings: { id: 0x010a, type: u32(), description: 'LAG_HIGH events since the last reset' },
+    watchdogKicks: {
+      id: 0x010b,
+      type: u32(),
+      description: "Kicks of the board's watchdog since this start (0 on a board without one)",
+    },
+    watchdogFailures: {
+      id: 0x010c,
+      type: u32(),
+      description: 'Watchdog kicks that failed since this start',
+    },
   },
   events: {
     BOOT: {
@@ -82,6 +92,12 @@ export const health = defineComponent({
       message: 'rate group {group} ran {durationMs} ms in a {periodMs} ms period',
     },
     COUNTERS_RESET: { id: 0x0105, severity: 'info', message: 'health counters reset' },
+    WATCHDOG_FAILED: {
+      id: 0x0106,
+      severity: 'medium',
+      args: { source: str({ maxLength: 48 }), error: str({ maxLength: 96 }) },
+      message: 'watchdog {source} could not be kicked: {error}',
+    },
   },
   params: {
     lagLimitMs: {
@@ -101,6 +117,10 @@ export const health = defineComponent({
     let noopCount = 0;
     let lagWarnings = 0;
     const monitor = ctx.hal.process;
+    const watchdog = ctx.hal.watchdog;
+    let watchdogKicks = 0;
+    let watchdogFailures = 0;
+    let kickInFlight = false;
 
     ctx.events.BOOT({ bootCount: ctx.system.bootCount, clock: ctx.clock.kind });
 
@@ -122,6 +142,24 @@ export const health = defineComponent({
       ctx.tlm.skippedTicks(groups.reduce((sum, g) => sum + g.skipped, 0));
       ctx.tlm.noopCount(noopCount);
       ctx.tlm.lagWarnings(lagWarnings);
+      // The 1 Hz group running at all shows the scheduler alive; a hung loop stops the kicks and the watchdog
+      // restarts the flight software. A kick still in flight is not stacked on (a stuck tool must not pile up).
+      if (watchdog && !kickInFlight) {
+        kickInFlight = true;
+        void watchdog.kick().then((result) => {
+          kickInFlight = false;
+          if (result.ok) watchdogKicks += 1;
+          else {
+            watchdogFailures += 1;
+            ctx.events.WATCHDOG_FAILED({
+              source: watchdog.info.source.slice(0, 48),
+              error: result.error.slice(0, 96),
+            });
+          }
+        });
+      }
+      ctx.tlm.watchdogKicks(watchdogKicks);
+      ctx.tlm.watchdogFailures(watchdogFailures);
       if (monitor) {
         const reading = monitor.read();
         ctx.tlm.rssMiB(reading.rssBytes / MIB);
