@@ -139,6 +139,66 @@ function latencyFigures(what: string, frameLatencyMs: number, l: Latencies, p99T
   ];
 }
 
+/**
+ * The floor under the round trip: the same pseudo-terminal pair with a bare echo (serialport in another Node
+ * process) where the flight software would be, and the same serial pipe on this side. Whatever the flight stack
+ * adds is the round trip less this.
+ */
+async function echoFloor(near: string, far: string): Promise<Figure[]> {
+  const script = `const { SerialPort } = require(${JSON.stringify(join(ROOT, 'node_modules/serialport'))});
+const port = new SerialPort({ path: ${JSON.stringify(far)}, baudRate: 115200 });
+port.on('data', (d) => port.write(d));
+port.on('open', () => process.stdout.write('open\\n'));`;
+  const echo = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let open = false;
+  echo.stdout?.on('data', () => {
+    open = true;
+  });
+  const pipe = openPipe(`serial:${near}`, { scheduler: asyncScheduler });
+  try {
+    await waitFor(
+      () => open && pipe.state.kind === 'open',
+      5000,
+      () => 'the echo process and the pipe to open',
+    );
+    let pending: (() => void) | undefined;
+    const subscription = pipe.data$.subscribe(() => pending?.());
+    const frame = new Uint8Array(60).fill(0x41);
+    const times: number[] = [];
+    for (let i = 0; i < 2030; i++) {
+      const started = nowMs();
+      await new Promise<void>((resolveEcho) => {
+        pending = resolveEcho;
+        pipe.write(frame);
+      });
+      if (i >= 30) times.push(nowMs() - started);
+    }
+    subscription.unsubscribe();
+    times.sort((a, b) => a - b);
+    const details = {
+      samples: times.length,
+      note: 'no flight software: a 60-octet write echoed by a bare serialport process over the same socat pty pair; the round trips below cannot be shorter than this on this machine',
+    };
+    return [
+      {
+        name: 'bare echo over the same pty pair (floor): p50',
+        value: percentile(times, 0.5),
+        unit: 'ms',
+        details,
+      },
+      {
+        name: 'bare echo over the same pty pair (floor): p99',
+        value: percentile(times, 0.99),
+        unit: 'ms',
+        details,
+      },
+    ];
+  } finally {
+    await pipe.close();
+    await stopChild(echo, 'SIGTERM');
+  }
+}
+
 async function ptyRoundTrip(): Promise<Figure[]> {
   if (!existsSync(MAIN)) throw new Error('no build: run `npm run build` first (npm run bench does)');
   const dir = mkdtempSync(join(tmpdir(), 'skynode-bench-pty-'));
@@ -168,6 +228,8 @@ async function ptyRoundTrip(): Promise<Figure[]> {
       5000,
       () => `socat's links (socat said: ${socatLog})`,
     );
+
+    const floor = await echoFloor(b, a);
 
     const fsw = spawn(
       process.execPath,
@@ -225,7 +287,7 @@ async function ptyRoundTrip(): Promise<Figure[]> {
     closers.unshift(() => station.close());
     await station.connect(10_000);
 
-    const figures: Figure[] = [];
+    const figures: Figure[] = [...floor];
     const measure = async (frameLatencyMs: number, warmUp: number, count: number) => {
       const ping = await roundTrips(() => station.ping(10_000), warmUp, count);
       const noop = await roundTrips(() => station.send('health.NOOP', {}, 10_000), warmUp, count);
