@@ -213,6 +213,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
   const boardEnv: BoardEnvironment = {
     stateDir,
     now: () => clock.now(),
+    clock,
     env: options.env ?? process.env,
     ...(options.halRoot ? { root: resolve(options.halRoot) } : {}),
   };

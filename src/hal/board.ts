@@ -2,6 +2,7 @@
  * A board definition: which drivers a physical (or simulated) board uses, on which paths, for which roles. One
  * file per board in `boards/`; `skynode fsw --board NAME` picks one (or `--board FILE` for a board file of your own).
  */
+import type { MissionClock } from '../core/clock.js';
 import type { HalDevices } from '../core/component.js';
 import type { SerialPortRole } from './types.js';
 
@@ -14,6 +15,11 @@ export interface BoardEnvironment {
   readonly root?: string;
   /** Environment for the tools drivers run (PATH for nvidia-smi, gpioset, systemd-notify; NOTIFY_SOCKET). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The mission clock, for boards whose devices need its scheduler: the sim board steps its physics plant on it
+   * (and refuses to open without it). Linux boards read hardware and need only `now()`.
+   */
+  readonly clock?: MissionClock;
 }
 
 export interface OpenBoard {

@@ -605,8 +605,8 @@ async function reportEveryStructure(): Promise<{
   packets: Map<number, Uint8Array>;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'skynode-bench-hk-'));
-  const hardware = sim.open({ stateDir: dir, now: () => T0 });
   const clock = new VirtualClock({ startMs: T0 });
+  const hardware = sim.open({ stateDir: dir, now: () => clock.now(), clock });
   const stack = FlightStack.create({
     components: flightComponents(),
     clock,
