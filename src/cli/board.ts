@@ -3,6 +3,7 @@
  * --check`). Composition only: the probing and the checks live in src/hal.
  */
 import { parseArgs } from 'node:util';
+import { RealClock } from '../core/clock.js';
 import { checkBoard, formatCheck } from '../hal/check.js';
 import { halContext } from '../hal/io.js';
 import { formatProbe, probe } from '../hal/probe.js';
@@ -65,7 +66,14 @@ export async function boardCommand(argv: readonly string[]): Promise<number> {
   const now = () => Date.now();
   if (values.check) {
     const board = await loadBoard(values.board as string);
-    const result = await checkBoard(board, { stateDir: '', now, root, env: process.env });
+    // The sim board steps its plant on a clock's scheduler: the real one, for a check.
+    const result = await checkBoard(board, {
+      stateDir: '',
+      now,
+      root,
+      env: process.env,
+      clock: new RealClock(),
+    });
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheck(result));
     return result.ok ? 0 : 1;
   }

@@ -20,6 +20,7 @@ import { systemdWatchdog } from '../hal/linux/watchdog.js';
 import type { Watchdog } from '../hal/types.js';
 import { isLinkProfile, type LinkProfile } from '../link/profile.js';
 import { parseKeyFile, type SdlsKeys } from '../link/sdls.js';
+import { power } from '../power/power.js';
 import { commanding } from '../services/commanding/commanding.js';
 import { health } from '../services/health/health.js';
 import { createLink, type LinkConfig } from '../services/link/link.js';
@@ -27,6 +28,7 @@ import { modes } from '../services/modes/modes.js';
 import { eventReports } from '../services/telemetry/events.js';
 import { housekeeping } from '../services/telemetry/housekeeping.js';
 import { recorder } from '../services/telemetry/recorder.js';
+import { thermal } from '../thermal/thermal.js';
 import { type BytePipe, openPipe, parseLinkSpec } from '../transport/pipe.js';
 
 /**
@@ -37,7 +39,7 @@ export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
   // Event reports and the link first: they must be listening before the others' first events (health.BOOT).
-  return [eventReports, createLink(link), housekeeping, recorder, modes, commanding, health];
+  return [eventReports, createLink(link), housekeeping, recorder, modes, commanding, health, power, thermal];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */

@@ -30,6 +30,9 @@ Usage:
                                 decode a captured byte stream into frames and packets, one JSON object per line
   skynode dict [--format json|xtce|cosmos]
                                 the mission dictionary derived from the deployed components (and its exports)
+  skynode hil score seeds/NAME.json [--json]
+                                run a scenario in virtual time: skynode's controller and three baselines scored
+                                against the optimum (a linear program); exit 1 when the scenario's criteria fail
   skynode board probe [--root DIR] [--board NAME|FILE --check]
                                 what this machine exposes (sensors, rails, GPIO, watchdogs, GPUs) and which board
                                 file fits; --check reads every role of a board file once
@@ -263,6 +266,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./link.js')).linkCommand(rest);
       case 'board':
         return await (await import('./board.js')).boardCommand(rest);
+      case 'hil':
+        return await (await import('./hil.js')).hilCommand(rest);
       case undefined:
       case 'help':
       case '--help':

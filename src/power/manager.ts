@@ -77,6 +77,8 @@ export class PowerManager {
   private readonly horizonS: number;
   private lastTimeS: number | undefined;
   private lastStatus: PowerStatus | undefined;
+  /** Whether any battery reading has come in (the estimate's source says 'initial' after the first one too). */
+  private batteryRead = false;
 
   constructor(private readonly config: PowerManagerConfig) {
     const geometry = orbitGeometry(config.altitudeKm, config.betaDeg);
@@ -131,6 +133,7 @@ export class PowerManager {
     this.lastTimeS = inputs.timeS;
     if (inputs.solar.quality !== 'failed') this.forecaster.update(inputs.timeS, inputs.solar.value.watts);
     const battery = inputs.battery;
+    if (battery.quality !== 'failed') this.batteryRead = true;
     const soc =
       battery.quality === 'failed'
         ? (this.soc.estimate() ?? this.guess())
@@ -159,7 +162,7 @@ export class PowerManager {
     });
     // Without any battery reading the energy state is a guess: keep the accelerator at the floor of its range
     // rather than at a budget computed from nothing.
-    const noBattery = battery.quality === 'failed' && soc.source === 'initial';
+    const noBattery = !this.batteryRead;
     const status: PowerStatus = {
       soc,
       mode,

@@ -104,10 +104,11 @@ export class PhasedEnergyBudget {
     const next = f.windows.find((w) => w.endS > input.nowS && w.startS >= input.nowS - 1e-6);
     const solarW = f.sunlitW;
     if (!next || !Number.isFinite(f.nextChangeS)) {
-      // No eclipse ahead: only the array limits the accelerator (and the battery tops up what it cannot).
+      // No eclipse ahead: only the array limits the accelerator (the battery only smooths the array's dips; with
+      // no eclipse to recharge after, drawing on it beyond the array would drain it through its floor).
       const powerW = Math.min(max, Math.max(0, solarW - other));
       return {
-        powerW: Math.max(powerW, Math.min(max, input.thermalHintW)),
+        powerW,
         reason: 'max',
         eclipsePlanW: 0,
         expectedSoc: soc(input.storedWh),

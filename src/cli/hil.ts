@@ -1,0 +1,108 @@
+/**
+ * `skynode hil score`: runs a scenario in virtual time with skynode's controller and the three Linux baselines,
+ * computes the optimum, and prints the scores. Composition only: the loop is hil/score.ts.
+ */
+import { parseArgs } from 'node:util';
+import { loadScenario, ScenarioError } from '../../hil/scenario.js';
+import { type GovernorScore, type ScenarioScore, scoreScenario } from '../../hil/score.js';
+import { UsageError } from './fsw.js';
+
+export const HIL_HELP = `skynode hil: the hardware-in-the-loop rig
+
+Usage:
+  skynode hil score seeds/NAME.json [--json]
+
+score runs the scenario in virtual time (as fast as the CPU goes) with skynode's thermal and power control on
+the scenario's plant, then with each baseline governor (bang-bang, step-wise, Linux power_allocator with kernel
+defaults; all with the same power management), and computes the most compute any controller could deliver
+(a linear program over the discretised scenario, HiGHS). A score is delivered / optimum, 0 if the junction
+went over its limit or the battery under its floor at any moment.
+
+Options:
+  --json        one JSON object: { "scenario", "score", "optimum", "baselines": { "bang_bang", "step_wise",
+                "power_allocator" }, "violations", "passed", "failures", "details" }
+  -h, --help    this text
+
+Exit status: 0 when the scenario's criteria are met (score, no violation), 1 when not, 2 on a usage error.
+`;
+
+const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+
+function line(name: string, g: GovernorScore): string {
+  const v = g.violations;
+  const crossed =
+    v.junctionKelvinSeconds > 0 || v.batteryDeficitWh > 0
+      ? `  VIOLATION: ${v.junctionKelvinSeconds.toFixed(2)} K s over, ${v.batteryDeficitWh.toFixed(2)} Wh under`
+      : '';
+  return `${name.padEnd(16)} ${g.score.toFixed(3)}  ${g.averageAcceleratorW.toFixed(0).padStart(4)} W average, junction max ${v.junctionMaxC.toFixed(2)} degC, battery min ${pct(v.batteryMinSoc)}${crossed}`;
+}
+
+export function formatScore(result: ScenarioScore): string {
+  const o = result.optimum;
+  const lines = [
+    `scenario ${result.scenario}`,
+    `optimum          ${o.compute.toExponential(4)} compute (${o.averagePowerW.toFixed(0)} W average; LP ${o.status} in ${o.solveMs.toFixed(0)} ms; bounds: thermal ${o.bounds.thermalPowerW.toFixed(0)} W, energy ${o.bounds.energyPowerW.toFixed(0)} W)`,
+    `                 score  power`,
+    line('skynode', result.skynode),
+    line('bang_bang', result.baselines.bang_bang),
+    line('step_wise', result.baselines.step_wise),
+    line('power_allocator', result.baselines.power_allocator),
+    `skynode delivers ${pct(result.skynode.compute / result.baselines.power_allocator.compute - 1)} more compute than power_allocator (kernel defaults); controller step ${(result.skynode.controllerCpuMsPerStep * 1000).toFixed(1)} us`,
+    result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function scoreJson(result: ScenarioScore): Record<string, unknown> {
+  return {
+    scenario: result.scenario,
+    score: result.score,
+    optimum: result.optimum.compute,
+    baselines: {
+      bang_bang: result.baselines.bang_bang.score,
+      step_wise: result.baselines.step_wise.score,
+      power_allocator: result.baselines.power_allocator.score,
+    },
+    violations: result.violations,
+    passed: result.passed,
+    failures: result.failures,
+    details: {
+      optimum: result.optimum,
+      skynode: result.skynode,
+      baselines: result.baselines,
+    },
+  };
+}
+
+export async function hilCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HIL_HELP);
+    return 0;
+  }
+  const [action, file, ...extra] = positionals;
+  if (action !== 'score') {
+    throw new UsageError(
+      action === undefined
+        ? 'hil needs an action: skynode hil score seeds/NAME.json'
+        : `unknown hil action '${action}': use score`,
+    );
+  }
+  if (!file) throw new UsageError('hil score needs a scenario file: skynode hil score seeds/NAME.json');
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  let scenario: ReturnType<typeof loadScenario>;
+  try {
+    scenario = loadScenario(file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+  const result = await scoreScenario(scenario, { traceEveryS: 0 });
+  process.stdout.write(values.json ? `${JSON.stringify(scoreJson(result))}\n` : formatScore(result));
+  return result.passed ? 0 : 1;
+}

@@ -1,0 +1,112 @@
+/**
+ * HIL scenario tests: the flight's power and thermal logic against the plant on each seed scenario, scored
+ * against the LP optimum and the baseline governors. Each scenario takes several seconds of CPU.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadScenario, parseScenario, ScenarioError } from '../../hil/scenario.js';
+import { runController, scoreScenario } from '../../hil/score.js';
+import { orbitGeometry } from '../../src/power/orbit.js';
+
+const SEEDS = ['leo-550-beta0', 'leo-1000-beta40', 'leo-550-degraded-radiator'] as const;
+const seedPath = (name: string) => fileURLToPath(new URL(`../../seeds/${name}.json`, import.meta.url));
+
+describe.concurrent('seed scenarios', () => {
+  for (const name of SEEDS) {
+    it(name, async () => {
+      const scenario = loadScenario(seedPath(name));
+      expect(scenario.name).toBe(name);
+      const result = await scoreScenario(scenario, { traceEveryS: 0 });
+      expect(result.optimum.status).toBe('Optimal');
+      expect(result.skynode.violations.junctionKelvinSeconds).toBe(0);
+      expect(result.skynode.violations.batteryDeficitWh).toBe(0);
+      expect(result.violations).toEqual(result.skynode.violations);
+      expect(result.score).toBeGreaterThanOrEqual(0.95);
+      expect(result.score).toBeLessThanOrEqual(1);
+      for (const [baseline, b] of Object.entries(result.baselines)) {
+        expect(result.score, `skynode vs ${baseline}`).toBeGreaterThan(b.score);
+      }
+      expect(result.failures).toEqual([]);
+      expect(result.passed).toBe(true);
+    }, 120_000);
+  }
+});
+
+describe('parseScenario', () => {
+  const base = { durationOrbits: 1 };
+  const error = (doc: unknown): string => {
+    try {
+      parseScenario(doc, 'test.json');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ScenarioError);
+      return (e as Error).message;
+    }
+    throw new Error('parseScenario accepted it');
+  };
+
+  it('accepts a minimal scenario, filling in the example node and the defaults', () => {
+    const s = parseScenario(base, 'seeds/minimal.json');
+    expect(s.name).toBe('minimal');
+    expect(s.durationS).toBeCloseTo(orbitGeometry(550, 0).periodS, 6);
+    expect(s.controlHz).toBe(10);
+    expect(s.faults).toEqual([]);
+    expect(s.criteria).toEqual({ minScore: 0.95, maxJunctionKelvinSeconds: 0, maxBatteryDeficitWh: 0 });
+  });
+
+  it('names the field that is wrong', () => {
+    expect(error({})).toMatch(/^test\.json: .*durationOrbits.*durationS/);
+    expect(error({ durationOrbits: 1, durationS: 600 })).toMatch(/durationOrbits.*durationS/);
+    expect(error({ durationS: -5 })).toMatch(/durationS/);
+    expect(error({ ...base, faults: [{ atS: 0, kind: 'meteor-strike', value: 0.1 }] })).toMatch(
+      /faults\[0\]\.kind/,
+    );
+    expect(
+      error({
+        ...base,
+        faults: [
+          { atS: 0, kind: 'capacity-fade', value: 0.1 },
+          { atS: 10, kind: 'radiator-degradation', value: 1.5 },
+        ],
+      }),
+    ).toMatch(/faults\[1\]\.value/);
+    expect(error({ ...base, faults: [{ atS: -1, kind: 'capacity-fade', value: 0.1 }] })).toMatch(
+      /faults\[0\]\.atS/,
+    );
+    expect(error({ ...base, plant: { orbit: { altitudeKm: 100 } } })).toMatch(/plant\.orbit\.altitudeKm/);
+    expect(error({ ...base, plant: { orbit: { altitudeKm: 50_000 } } })).toMatch(/plant\.orbit\.altitudeKm/);
+    expect(error({ ...base, plant: { orbit: { betaDeg: 120 } } })).toMatch(/plant\.orbit\.betaDeg/);
+    expect(error({ ...base, controlHz: 0 })).toMatch(/controlHz/);
+    expect(error([])).toMatch(/JSON object/);
+  });
+
+  it('reports unreadable and malformed files', () => {
+    expect(() => loadScenario('/nonexistent/scenario.json')).toThrow(ScenarioError);
+    expect(() => loadScenario(fileURLToPath(import.meta.url))).toThrow(/not valid JSON/);
+  });
+});
+
+describe('plant faults', () => {
+  it('a radiator degradation one orbit in changes the run from then on', () => {
+    const periodS = orbitGeometry(550, 0).periodS;
+    const doc = { name: 'fault', durationOrbits: 2, plant: { orbit: { altitudeKm: 550, betaDeg: 0 } } };
+    const clean = runController(parseScenario(doc), 'skynode', { traceEveryS: 60 });
+    const faulted = runController(
+      parseScenario({ ...doc, faults: [{ atS: periodS, kind: 'radiator-degradation', value: 0.3 }] }),
+      'skynode',
+      { traceEveryS: 60 },
+    );
+    // Identical up to the fault...
+    const upToFault = (run: typeof clean) => run.trace.filter((p) => p.timeS < periodS);
+    expect(upToFault(faulted)).toEqual(upToFault(clean));
+    // ...then a hotter radiator and less compute (the thermal limit binds harder), still within the limits.
+    const settled = (run: typeof clean) => run.trace.filter((p) => p.timeS > periodS + 1200);
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(settled(faulted).map((p) => p.radiatorC))).toBeGreaterThan(
+      mean(settled(clean).map((p) => p.radiatorC)),
+    );
+    expect(faulted.compute).toBeLessThan(clean.compute);
+    expect(faulted.bindingS.thermal ?? 0).toBeGreaterThan(clean.bindingS.thermal ?? 0);
+    expect(faulted.violations.junctionKelvinSeconds).toBe(0);
+    expect(faulted.violations.batteryDeficitWh).toBe(0);
+  }, 120_000);
+});
