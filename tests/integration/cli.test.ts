@@ -17,7 +17,17 @@ describe('skynode fsw --board sim', () => {
     const started = json(await first.waitForLine((l) => l.includes('flight stack started')));
     expect(started).toMatchObject({
       board: 'sim',
-      components: ['events', 'link', 'housekeeping', 'recorder', 'modes', 'commanding', 'health'],
+      components: [
+        'events',
+        'link',
+        'housekeeping',
+        'recorder',
+        'modes',
+        'commanding',
+        'health',
+        'power',
+        'thermal',
+      ],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });
     // Two telemetry lines: the one at start and the next a second later.
