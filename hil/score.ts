@@ -90,6 +90,11 @@ export function controllersFor(params: PlantParams, governor: GovernorName) {
 export interface RunOptions {
   /** Seconds between trace points (0: no trace). Default 60. */
   readonly traceEveryS?: number;
+  /**
+   * Whether power management grants the accelerator an energy allowance (default true). Off, the governor alone
+   * decides, as a Linux thermal governor does: the comparison with the kernel as it runs on a board.
+   */
+  readonly energyManagement?: boolean;
 }
 
 /** Runs one governor over the scenario. Synchronous, deterministic. */
@@ -154,7 +159,8 @@ export function runController(
         value: { volts: s.busVolts, amps: s.busW / s.busVolts, watts: s.busW },
       };
       const status = power.step({ timeS, battery, solar, bus, acceleratorW: s.acceleratorW, thermalHintW });
-      energyAllowanceW = status.energyAllowanceW;
+      energyAllowanceW =
+        options.energyManagement === false ? Number.POSITIVE_INFINITY : status.energyAllowanceW;
       mode = status.mode;
       for (const change of status.loadChanges) loads[change.name] = change.on;
     }
@@ -230,6 +236,11 @@ export interface ScenarioScore {
     readonly step_wise: GovernorScore;
     readonly power_allocator: GovernorScore;
   };
+  /**
+   * power_allocator with kernel defaults as Linux runs it: the governor alone, with no energy plan (the node's
+   * power modes still shed loads and stop the accelerator in SURVIVAL).
+   */
+  readonly powerAllocatorAlone: GovernorScore;
   readonly skynode: GovernorScore & {
     readonly controllerCpuMsPerStep: number;
     readonly bindingS: ControllerRun['bindingS'];
@@ -258,6 +269,10 @@ export async function scoreScenario(scenario: Scenario, options: RunOptions = {}
     names.map((name) => [name, runController(scenario, name, options)]),
   ) as Record<GovernorName, ControllerRun>;
   const ours = governorScore(runs.skynode, best);
+  const alone = governorScore(
+    runController(scenario, 'power_allocator', { ...options, energyManagement: false }),
+    best,
+  );
   const failures: string[] = [];
   const v = runs.skynode.violations;
   if (v.junctionKelvinSeconds > scenario.criteria.maxJunctionKelvinSeconds) {
@@ -286,6 +301,7 @@ export async function scoreScenario(scenario: Scenario, options: RunOptions = {}
       step_wise: governorScore(runs.step_wise, best),
       power_allocator: governorScore(runs.power_allocator, best),
     },
+    powerAllocatorAlone: alone,
     skynode: {
       ...ours,
       controllerCpuMsPerStep: runs.skynode.controllerCpuMs / runs.skynode.controlSteps,

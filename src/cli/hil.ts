@@ -47,7 +47,8 @@ export function formatScore(result: ScenarioScore): string {
     line('bang_bang', result.baselines.bang_bang),
     line('step_wise', result.baselines.step_wise),
     line('power_allocator', result.baselines.power_allocator),
-    `skynode delivers ${pct(result.skynode.compute / result.baselines.power_allocator.compute - 1)} more compute than power_allocator (kernel defaults); controller step ${(result.skynode.controllerCpuMsPerStep * 1000).toFixed(1)} us`,
+    `${line('  (as Linux)', result.powerAllocatorAlone)}  <- the governor alone, no energy plan`,
+    `skynode delivers ${pct(result.skynode.compute / result.baselines.power_allocator.compute - 1)} more compute than power_allocator (kernel defaults) with the same power management, ${pct(result.skynode.compute / result.powerAllocatorAlone.compute - 1)} more than it as Linux runs it; controller step ${(result.skynode.controllerCpuMsPerStep * 1000).toFixed(1)} us`,
     result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -68,6 +69,7 @@ export function scoreJson(result: ScenarioScore): Record<string, unknown> {
     failures: result.failures,
     details: {
       optimum: result.optimum,
+      powerAllocatorAlone: result.powerAllocatorAlone,
       skynode: result.skynode,
       baselines: result.baselines,
     },
