@@ -22,7 +22,7 @@ export const sim = defineBoard({
       );
     }
     const node = simulatedNode(new Plant(exampleNode()), env.clock);
-    const process = nodeProcessMonitor();
+    const process = nodeProcessMonitor({ stateDir: env.stateDir });
     return {
       devices: { ...node.devices, process },
       close: () => {

@@ -17,11 +17,14 @@ import { openStateStore } from '../core/persistence.js';
 import type { BoardDefinition, BoardEnvironment, OpenBoard } from '../hal/board.js';
 import { boardContext } from '../hal/linux/board.js';
 import { systemdWatchdog } from '../hal/linux/watchdog.js';
+import { nodeProcessMonitor } from '../hal/process.js';
 import type { Watchdog } from '../hal/types.js';
 import { isLinkProfile, type LinkProfile } from '../link/profile.js';
 import { parseKeyFile, type SdlsKeys } from '../link/sdls.js';
 import { power } from '../power/power.js';
 import { commanding } from '../services/commanding/commanding.js';
+import { createFdir } from '../services/fdir/fdir.js';
+import { FLIGHT_RULES } from '../services/fdir/rules.js';
 import { health } from '../services/health/health.js';
 import { createLink, type LinkConfig } from '../services/link/link.js';
 import { modes } from '../services/modes/modes.js';
@@ -39,7 +42,18 @@ export function flightComponents(
   link: LinkConfig = { profile: 'serial', insecure: true },
 ): readonly AnyComponent[] {
   // Event reports and the link first: they must be listening before the others' first events (health.BOOT).
-  return [eventReports, createLink(link), housekeeping, recorder, modes, commanding, health, power, thermal];
+  return [
+    eventReports,
+    createLink(link),
+    housekeeping,
+    recorder,
+    modes,
+    commanding,
+    health,
+    power,
+    thermal,
+    createFdir(FLIGHT_RULES),
+  ];
 }
 
 /** Reads a key file (PROTOCOL.md, "Keys"), naming the fix when it is wrong. */
@@ -187,6 +201,19 @@ function withServiceWatchdog(opened: OpenBoard, env: BoardEnvironment): OpenBoar
   };
 }
 
+/** Every board runs the flight software's own process: boards that do not list it get it here. */
+function withProcessMonitor(opened: OpenBoard, stateDir: string): OpenBoard {
+  if (opened.devices.process) return opened;
+  const process = nodeProcessMonitor({ stateDir });
+  return {
+    devices: { ...opened.devices, process },
+    async close() {
+      process.close();
+      await opened.close();
+    },
+  };
+}
+
 /** Opens the board and the state directory and starts the stack on them. */
 export function startFlight(options: FlightOptions): RunningFlight {
   const board = typeof options.board === 'string' ? findBoard(options.board) : options.board;
@@ -220,7 +247,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
     ...(options.halRoot ? { root: resolve(options.halRoot) } : {}),
   };
   try {
-    hardware = withServiceWatchdog(board.open(boardEnv), boardEnv);
+    hardware = withProcessMonitor(withServiceWatchdog(board.open(boardEnv), boardEnv), stateDir);
   } catch (error) {
     store.close();
     throw error;

@@ -293,4 +293,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+const exitCode = await main(process.argv.slice(2));
+// Writes to a pipe are asynchronous: exiting at once would cut off whatever is still queued (a dictionary longer
+// than the pipe's buffer). Wait until both streams have handed everything over.
+await Promise.all(
+  [process.stdout, process.stderr].map(
+    (stream) => new Promise<void>((resolveDrained) => stream.write('', () => resolveDrained())),
+  ),
+);
+process.exit(exitCode);

@@ -75,6 +75,27 @@ export interface HousekeepingDecl<N extends string = string> {
   readonly description?: string;
 }
 
+/**
+ * A check on one of the component's telemetry parameters (PUS service 12 semantics): a limit pair, an expected
+ * value, or a delta between consecutive samples (a stuck or jumping sensor), confirmed after `persistence` samples
+ * in a row. Fault protection runs every declared monitor; the ground changes, enables and disables them by command.
+ */
+export interface MonitorDecl<N extends string = string> {
+  /** Monitor ID, unique across the mission. */
+  readonly id: number;
+  /** The telemetry parameter of this component it checks. */
+  readonly parameter: N;
+  readonly check:
+    | { readonly kind: 'limit'; readonly low: number; readonly high: number }
+    | { readonly kind: 'expected'; readonly value: number | string | boolean }
+    | { readonly kind: 'delta'; readonly minDelta?: number; readonly maxDelta?: number };
+  /** Consecutive samples in a new state before the transition is confirmed (default 1). */
+  readonly persistence?: number;
+  /** Whether it runs from start-up (default true). */
+  readonly enabled?: boolean;
+  readonly description?: string;
+}
+
 export type CommandDecls = Readonly<Record<string, CommandDecl>>;
 export type TelemetryDecls = Readonly<Record<string, TelemetryDecl>>;
 export type EventDecls = Readonly<Record<string, EventDecl>>;
@@ -152,6 +173,13 @@ export interface ParameterAccess<P extends ParamDecls> {
 // biome-ignore lint/suspicious/noEmptyInterface: extended by declaration merging in src/hal
 export interface HalDevices {}
 
+export interface ComponentStats {
+  readonly component: string;
+  readonly runs: number;
+  readonly failures: number;
+  readonly totalMs: number;
+}
+
 /** Durable key-value storage private to one component, in the state directory. */
 export interface ComponentStorage {
   get(key: string): Uint8Array | undefined;
@@ -173,6 +201,8 @@ export interface SystemInfo {
   /** Mission time at which this start began. */
   readonly startedMs: number;
   readonly rateGroups: () => ReadonlyArray<{ readonly name: string; readonly hz: number } & RateGroupStats>;
+  /** Per component, all its rate-group tasks together: runs, failures, time spent (ms) since start. */
+  readonly componentStats: () => ReadonlyArray<ComponentStats>;
   /** Overruns of every rate group as they happen. */
   readonly overruns$: Observable<Overrun>;
   /** The mission dictionary: what the commanding and telemetry services encode and decode against. */
@@ -233,6 +263,8 @@ export interface ComponentDeclaration<
    * a second, its ID the component's lowest telemetry ID.
    */
   readonly housekeeping?: Readonly<Record<string, HousekeepingDecl<Extract<keyof T, string>>>>;
+  /** Checks on this component's telemetry, run by fault protection (`src/services/fdir`). */
+  readonly monitors?: Readonly<Record<string, MonitorDecl<Extract<keyof T, string>>>>;
   readonly setup: (ctx: ComponentContext<T, E, P>) => ComponentRuntime<C>;
 }
 
@@ -262,6 +294,7 @@ export interface Component<
   readonly events: E;
   readonly params: P;
   readonly housekeeping: Readonly<Record<string, HousekeepingDecl>>;
+  readonly monitors: Readonly<Record<string, MonitorDecl>>;
   readonly setup: (ctx: ComponentContext<T, E, P>) => ComponentRuntime<C>;
   readonly tlm: { readonly [K in keyof T]: TelemetryRef<T[K]['type']> };
   readonly cmd: { readonly [K in keyof C]: CommandRef<C[K]> };
@@ -300,6 +333,7 @@ export function defineComponent<
     events: (declaration.events ?? {}) as E,
     params: (declaration.params ?? {}) as P,
     housekeeping: declaration.housekeeping ?? {},
+    monitors: declaration.monitors ?? {},
     setup: declaration.setup,
     tlm,
     cmd,

@@ -8,6 +8,7 @@ import {
   type CommandDecl,
   type EventDecl,
   type HousekeepingDecl,
+  type MonitorDecl,
   type ParamDecl,
   type Severity,
   SYSTEM_MODES,
@@ -91,10 +92,26 @@ export interface MissionDictionary {
   readonly paramByName: ReadonlyMap<string, ParamEntry>;
   readonly housekeeping: readonly HousekeepingEntry[];
   readonly housekeepingById: ReadonlyMap<number, HousekeepingEntry>;
+  readonly monitors: readonly MonitorEntry[];
+  readonly monitorById: ReadonlyMap<number, MonitorEntry>;
   /** CRC-32 of `canonicalJson`. */
   readonly crc32: number;
   /** The dictionary as canonical JSON text: keys sorted, no whitespace, entries in ID order. */
   readonly canonicalJson: string;
+}
+
+/** A monitor (limit check) with its qualified names. */
+export interface MonitorEntry {
+  readonly id: number;
+  /** `component.NAME`. */
+  readonly name: string;
+  readonly component: string;
+  /** The qualified telemetry name it checks. */
+  readonly parameter: string;
+  readonly check: MonitorDecl['check'];
+  readonly persistence: number;
+  readonly enabled: boolean;
+  readonly description: string;
 }
 
 /** A dictionary that cannot be built: the message names every clash and what to change. */
@@ -236,6 +253,38 @@ export function buildDictionary(
   }
   const housekeepingById = index('housekeeping structure ID', housekeeping, (e) => e.id, problems);
 
+  const monitors: MonitorEntry[] = [];
+  for (const component of components) {
+    const c = component.name;
+    for (const [key, decl] of Object.entries((component.monitors ?? {}) as Record<string, MonitorDecl>)) {
+      const where = `monitor ${c}.${key}`;
+      if (!UPPER_NAME.test(key)) problems.push(`${where}: name must be UPPER_SNAKE_CASE`);
+      const parameter = `${c}.${decl.parameter}`;
+      if (!telemetry.some((t) => t.name === parameter))
+        problems.push(`${where}: ${parameter} is not telemetry of ${c}`);
+      const persistence = decl.persistence ?? 1;
+      if (!(Number.isInteger(persistence) && persistence >= 1))
+        problems.push(`${where}: persistence must be an integer >= 1`);
+      const check = decl.check;
+      if (check.kind === 'limit' && !(check.low <= check.high))
+        problems.push(`${where}: low ${check.low} > high ${check.high}`);
+      if (check.kind === 'delta' && check.minDelta === undefined && check.maxDelta === undefined) {
+        problems.push(`${where}: a delta check needs minDelta or maxDelta`);
+      }
+      monitors.push({
+        id: decl.id,
+        name: `${c}.${key}`,
+        component: c,
+        parameter,
+        check,
+        persistence,
+        enabled: decl.enabled ?? true,
+        description: decl.description ?? '',
+      });
+    }
+  }
+  const monitorById = index('monitor ID', monitors, (e) => e.id, problems);
+
   const commandByOpcode = index('command opcode', commands, (e) => e.opcode, problems);
   const telemetryById = index('telemetry ID', telemetry, (e) => e.id, problems);
   const eventById = index('event ID', events, (e) => e.id, problems);
@@ -251,8 +300,9 @@ export function buildDictionary(
   events.sort(byId((e) => e.id));
   params.sort(byId((e) => e.id));
   housekeeping.sort(byId((e) => e.id));
+  monitors.sort(byId((e) => e.id));
 
-  const content = dictionaryContent(mission, commands, telemetry, events, params, housekeeping);
+  const content = dictionaryContent(mission, commands, telemetry, events, params, housekeeping, monitors);
   const canonicalJson = canonicalStringify(content);
   return {
     mission,
@@ -271,6 +321,8 @@ export function buildDictionary(
     paramByName: new Map(params.map((e) => [e.name, e])),
     housekeeping,
     housekeepingById,
+    monitors,
+    monitorById,
     crc32: crc32(new TextEncoder().encode(canonicalJson)),
     canonicalJson,
   };
@@ -317,6 +369,7 @@ function dictionaryContent(
   events: readonly EventEntry[],
   params: readonly ParamEntry[],
   housekeeping: readonly HousekeepingEntry[],
+  monitors: readonly MonitorEntry[],
 ) {
   return {
     format: 'skynode-dictionary/1',
@@ -359,6 +412,20 @@ function dictionaryContent(
       enabled: e.enabled,
       description: e.description,
     })),
+    // Only when there are any: a mission without monitors keeps the dictionary (and its CRC) it had before.
+    ...(monitors.length > 0
+      ? {
+          monitors: monitors.map((e) => ({
+            id: e.id,
+            name: e.name,
+            parameter: e.parameter,
+            check: { ...e.check },
+            persistence: e.persistence,
+            enabled: e.enabled,
+            description: e.description,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -345,6 +345,27 @@ export class FlightStack {
         bootCount: this.bootCount,
         startedMs: this.startedMs,
         rateGroups: () => [...groups.values()].map((g) => ({ name: g.name, hz: g.hz, ...g.stats })),
+        componentStats: () => {
+          const byComponent = new Map<
+            string,
+            { component: string; runs: number; failures: number; totalMs: number }
+          >();
+          for (const group of groups.values()) {
+            for (const task of group.taskStats()) {
+              const entry = byComponent.get(task.name) ?? {
+                component: task.name,
+                runs: 0,
+                failures: 0,
+                totalMs: 0,
+              };
+              entry.runs += task.runs;
+              entry.failures += task.failures;
+              entry.totalMs += task.totalMs;
+              byComponent.set(task.name, entry);
+            }
+          }
+          return [...byComponent.values()];
+        },
         overruns$: merge(...[...groups.values()].map((g) => g.overruns$)),
         dictionary: this.dictionary,
         parameters: params,

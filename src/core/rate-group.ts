@@ -42,7 +42,13 @@ export interface RateGroupStats {
 
 export class RateGroup {
   readonly periodMs: number;
-  private readonly tasks: { name: string; run: RateGroupTask }[] = [];
+  private readonly tasks: {
+    name: string;
+    run: RateGroupTask;
+    runs: number;
+    failures: number;
+    totalMs: number;
+  }[] = [];
   private readonly overrunSubject = new Subject<Overrun>();
   private readonly failureSubject = new Subject<TaskFailure>();
   private readonly tickSubject = new Subject<Tick>();
@@ -73,9 +79,19 @@ export class RateGroup {
     this.periodMs = 1000 / hz;
   }
 
+  /** Per task (named by its component): runs, failures and time spent since start. */
+  taskStats(): ReadonlyArray<{
+    readonly name: string;
+    readonly runs: number;
+    readonly failures: number;
+    readonly totalMs: number;
+  }> {
+    return this.tasks.map(({ name, runs, failures, totalMs }) => ({ name, runs, failures, totalMs }));
+  }
+
   /** Adds a task, run in the order added on every tick. Returns a function that removes it. */
   add(name: string, run: RateGroupTask): () => void {
-    const entry = { name, run };
+    const entry = { name, run, runs: 0, failures: 0, totalMs: 0 };
     this.tasks.push(entry);
     return () => {
       const at = this.tasks.indexOf(entry);
@@ -117,12 +133,16 @@ export class RateGroup {
     const tick: Tick = { index, dueMs, startedMs };
     const began = this.clock.monotonicMs();
     for (const task of [...this.tasks]) {
+      const taskBegan = this.clock.monotonicMs();
       try {
         task.run(tick);
       } catch (error) {
         this.counters.taskFailures += 1;
+        task.failures += 1;
         this.failureSubject.next({ group: this.name, task: task.name, error });
       }
+      task.runs += 1;
+      task.totalMs += this.clock.monotonicMs() - taskBegan;
     }
     const durationMs = this.clock.monotonicMs() - began;
     const c = this.counters;

@@ -38,6 +38,7 @@ export const power = defineComponent({
     SET_LOAD: {
       opcode: 0x0a03,
       args: { load: str({ maxLength: 32, description: 'A load switch by name' }), on: bool() },
+      modes: ['NOMINAL', 'SURVIVAL'],
       description: 'Switches a load and holds it there, whatever the mode, until CLEAR_LOAD',
     },
     CLEAR_LOAD: {
@@ -135,6 +136,22 @@ export const power = defineComponent({
       severity: 'low',
       args: { sensor: enumOf(SENSORS), error: str({ maxLength: 96 }) },
       message: 'power sensor {sensor} failed: {error}',
+    },
+  },
+  monitors: {
+    SOC_LOW: {
+      id: 0x0a01,
+      parameter: 'soc',
+      check: { kind: 'limit', low: 0.3, high: 1.05 },
+      persistence: 5,
+      description: 'State of charge under the depth-of-discharge floor for 5 s',
+    },
+    BATTERY_VOLTAGE: {
+      id: 0x0a02,
+      parameter: 'batteryV',
+      check: { kind: 'limit', low: 20, high: 34 },
+      persistence: 5,
+      description: 'Battery voltage outside 20..34 V (8 NMC cells) for 5 s',
     },
   },
   params: {

@@ -43,13 +43,18 @@ export const thermal = defineComponent({
     SET_GOVERNOR: {
       opcode: 0x0b02,
       args: { governor: enumOf(GOVERNOR_NAMES) },
+      modes: ['NOMINAL'],
       description: 'Chooses the thermal governor (skynode, or a Linux baseline for comparison)',
     },
     ACCELERATOR_OFF: {
       opcode: 0x0b03,
       description: "Switches the accelerator's supply off and keeps it off",
     },
-    ACCELERATOR_ON: { opcode: 0x0b04, description: 'Lets the governor run the accelerator again' },
+    ACCELERATOR_ON: {
+      opcode: 0x0b04,
+      modes: ['NOMINAL'],
+      description: 'Lets the governor run the accelerator again (NOMINAL only: safe mode keeps it off)',
+    },
   },
   telemetry: {
     junctionC: { id: 0x0b01, type: f32({ units: 'degC' }), description: 'Accelerator junction temperature' },
@@ -129,6 +134,23 @@ export const thermal = defineComponent({
       severity: 'info',
       args: { governor: enumOf(GOVERNOR_NAMES), limitC: f32({ units: 'degC' }) },
       message: 'thermal governor {governor}, junction limit {limitC} degC',
+    },
+  },
+  monitors: {
+    JUNCTION_HIGH: {
+      id: 0x0b01,
+      parameter: 'junctionC',
+      check: { kind: 'limit', low: -40, high: 90 },
+      persistence: 10,
+      description:
+        'Junction above 90 degC for 1 s: the governor lost control (an event-action enters safe mode)',
+    },
+    JUNCTION_STUCK: {
+      id: 0x0b02,
+      parameter: 'junctionC',
+      check: { kind: 'delta', minDelta: 1e-6 },
+      persistence: 100,
+      description: 'Junction reading identical for 10 s: a stuck sensor',
     },
   },
   params: {

@@ -15,6 +15,10 @@ export const health = defineComponent({
   commands: {
     NOOP: { opcode: 0x0101, description: 'Does nothing but count and report: checks the command path' },
     RESET_COUNTERS: { opcode: 0x0102, description: 'Zeroes the no-op and lag-warning counters' },
+    REPORT_COMPONENTS: {
+      opcode: 0x0104,
+      description: "Reports every component's execution counters, one COMPONENT_STATS event each",
+    },
     RESTART_FSW: {
       opcode: 0x0103,
       hazardous: true,
@@ -66,6 +70,36 @@ export const health = defineComponent({
       type: u32(),
       description: 'Watchdog kicks that failed since this start',
     },
+    stateDirFreeMiB: {
+      id: 0x010d,
+      type: f32({ units: 'MiB' }),
+      description: 'Free space on the filesystem of the state directory (-1: unknown)',
+    },
+    componentTaskRuns: {
+      id: 0x010f,
+      type: u32(),
+      description: 'Rate-group task executions, all components (REPORT_COMPONENTS gives each)',
+    },
+    componentTaskFailures: {
+      id: 0x0110,
+      type: u32(),
+      description: 'Rate-group tasks that threw, all components',
+    },
+    busiestComponent: {
+      id: 0x0111,
+      type: str({ maxLength: 16 }),
+      description: 'The component whose tasks took the most time since start',
+    },
+    busiestComponentMs: {
+      id: 0x0112,
+      type: f32({ units: 'ms' }),
+      description: 'Time its tasks took since start',
+    },
+    stateDirUsedPercent: {
+      id: 0x010e,
+      type: f32({ units: '%' }),
+      description: 'How full that filesystem is',
+    },
   },
   events: {
     BOOT: {
@@ -92,11 +126,38 @@ export const health = defineComponent({
       message: 'rate group {group} ran {durationMs} ms in a {periodMs} ms period',
     },
     COUNTERS_RESET: { id: 0x0105, severity: 'info', message: 'health counters reset' },
+    COMPONENT_STATS: {
+      id: 0x0107,
+      severity: 'info',
+      args: {
+        component: str({ maxLength: 16 }),
+        runs: u32(),
+        failures: u32(),
+        totalMs: f32({ units: 'ms' }),
+      },
+      message: 'component {component}: {runs} task runs, {failures} failed, {totalMs} ms',
+    },
     WATCHDOG_FAILED: {
       id: 0x0106,
       severity: 'medium',
       args: { source: str({ maxLength: 48 }), error: str({ maxLength: 96 }) },
       message: 'watchdog {source} could not be kicked: {error}',
+    },
+  },
+  monitors: {
+    EVENT_LOOP_LAG: {
+      id: 0x0101,
+      parameter: 'eventLoopLagMs',
+      check: { kind: 'limit', low: 0, high: 500 },
+      persistence: 3,
+      description: 'Event loop late by more than 500 ms in three seconds running',
+    },
+    STATE_DIR_FULL: {
+      id: 0x0102,
+      parameter: 'stateDirUsedPercent',
+      check: { kind: 'limit', low: -1, high: 95 },
+      persistence: 5,
+      description: "The state directory's filesystem more than 95 % full",
     },
   },
   params: {
@@ -121,6 +182,11 @@ export const health = defineComponent({
     let watchdogKicks = 0;
     let watchdogFailures = 0;
     let kickInFlight = false;
+    // Fault protection's software watchdog decides whether the hardware one is fed (true until it says otherwise).
+    let feedAllowed = true;
+    const fromFdir = ctx.bus.telemetry$.subscribe((sample) => {
+      if (sample.name === 'fdir.swWatchdogOk') feedAllowed = sample.value as boolean;
+    });
 
     ctx.events.BOOT({ bootCount: ctx.system.bootCount, clock: ctx.clock.kind });
 
@@ -144,7 +210,7 @@ export const health = defineComponent({
       ctx.tlm.lagWarnings(lagWarnings);
       // The 1 Hz group running at all shows the scheduler alive; a hung loop stops the kicks and the watchdog
       // restarts the flight software. A kick still in flight is not stacked on (a stuck tool must not pile up).
-      if (watchdog && !kickInFlight) {
+      if (watchdog && !kickInFlight && feedAllowed) {
         kickInFlight = true;
         void watchdog.kick().then((result) => {
           kickInFlight = false;
@@ -158,6 +224,15 @@ export const health = defineComponent({
           }
         });
       }
+      const stats = ctx.system.componentStats();
+      ctx.tlm.componentTaskRuns(stats.reduce((sum, c) => sum + c.runs, 0) >>> 0);
+      ctx.tlm.componentTaskFailures(stats.reduce((sum, c) => sum + c.failures, 0) >>> 0);
+      const busiest = stats.reduce<(typeof stats)[number] | undefined>(
+        (top, c) => (top === undefined || c.totalMs > top.totalMs ? c : top),
+        undefined,
+      );
+      ctx.tlm.busiestComponent((busiest?.component ?? '').slice(0, 16));
+      ctx.tlm.busiestComponentMs(busiest?.totalMs ?? 0);
       ctx.tlm.watchdogKicks(watchdogKicks);
       ctx.tlm.watchdogFailures(watchdogFailures);
       if (monitor) {
@@ -166,6 +241,13 @@ export const health = defineComponent({
         ctx.tlm.heapUsedMiB(reading.heapUsedBytes / MIB);
         ctx.tlm.eventLoopLagMs(reading.eventLoopLagMs);
         ctx.tlm.cpuPercent(reading.elapsedMs > 0 ? (100 * reading.cpuMs) / reading.elapsedMs : 0);
+        if (reading.stateDirFreeBytes !== undefined && reading.stateDirTotalBytes) {
+          ctx.tlm.stateDirFreeMiB(reading.stateDirFreeBytes / MIB);
+          ctx.tlm.stateDirUsedPercent(100 * (1 - reading.stateDirFreeBytes / reading.stateDirTotalBytes));
+        } else {
+          ctx.tlm.stateDirFreeMiB(-1);
+          ctx.tlm.stateDirUsedPercent(-1);
+        }
         const limitMs = ctx.params.get('lagLimitMs');
         if (reading.eventLoopLagMs > limitMs) {
           lagWarnings += 1;
@@ -187,6 +269,17 @@ export const health = defineComponent({
           }
           return undefined;
         },
+        REPORT_COMPONENTS: () => {
+          for (const c of ctx.system.componentStats()) {
+            ctx.events.COMPONENT_STATS({
+              component: c.component.slice(0, 16),
+              runs: c.runs >>> 0,
+              failures: c.failures >>> 0,
+              totalMs: c.totalMs,
+            });
+          }
+          return undefined;
+        },
         RESET_COUNTERS: () => {
           noopCount = 0;
           lagWarnings = 0;
@@ -194,7 +287,10 @@ export const health = defineComponent({
           return undefined;
         },
       },
-      stop: () => overruns.unsubscribe(),
+      stop: () => {
+        overruns.unsubscribe();
+        fromFdir.unsubscribe();
+      },
     };
   },
 });
