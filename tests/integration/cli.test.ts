@@ -27,6 +27,7 @@ describe('skynode fsw --board sim', () => {
         'health',
         'power',
         'thermal',
+        'fdir',
       ],
       rateGroups: { '10Hz': 10, '1Hz': 1 },
     });

@@ -106,7 +106,11 @@ export function createFdir(config: FdirConfig) {
         type: str({ maxLength: 96 }),
         description: 'Why the previous run ended',
       },
-      bootsInWindow: { id: 0x0c0c, type: u8(), description: 'Boots within rebootWindowS, this one included' },
+      bootsInWindow: {
+        id: 0x0c0c,
+        type: u8(),
+        description: 'Unexpected resets within rebootWindowS, this boot included when it follows one',
+      },
       safeReason: { id: 0x0c0d, type: str({ maxLength: 96 }), description: 'Why safe mode was last entered' },
     },
     events: {
@@ -175,7 +179,7 @@ export function createFdir(config: FdirConfig) {
         id: 0x0c09,
         severity: 'high',
         args: { boots: u8(), windowS: u32({ units: 's' }) },
-        message: '{boots} boots within {windowS} s: booting into safe mode',
+        message: '{boots} unexpected resets within {windowS} s: booting into safe mode',
       },
       RESET_REASON: {
         id: 0x0c0a,
@@ -189,7 +193,7 @@ export function createFdir(config: FdirConfig) {
         id: 0x0c01,
         type: u8({ min: 2, max: 100 }),
         default: 3,
-        description: 'Boots within rebootWindowS that mean a reboot loop',
+        description: 'Unexpected resets (not an orderly stop) within rebootWindowS that mean a reboot loop',
       },
       rebootWindowS: { id: 0x0c02, type: u32({ min: 10, max: 604800, units: 's' }), default: 600 },
       stallReportMs: {
@@ -308,18 +312,20 @@ export function createFdir(config: FdirConfig) {
       ctx.storage.delete('resetReason');
       ctx.events.RESET_REASON({ reason: lastResetReason.slice(0, 96) });
 
-      // Reboot loop: the boot times within the window, this one included.
+      // Reboot loop: resets that were not an orderly stop (a crash, a watchdog, a power loss), within the window,
+      // this one included. Deliberate restarts (a SIGTERM, a commanded restart) do not count.
       const nowMs = ctx.clock.now();
       const windowMs = ctx.params.get('rebootWindowS') * 1000;
       const history = (
         JSON.parse(decoder.decode(ctx.storage.get('boots') ?? encoder.encode('[]'))) as number[]
       ).filter((t) => Number.isFinite(t) && nowMs - t < windowMs && t <= nowMs);
-      history.push(nowMs);
+      const unexpected = lastResetReason !== 'orderly stop' && lastResetReason !== 'first boot';
+      if (unexpected) history.push(nowMs);
       ctx.storage.put('boots', encoder.encode(JSON.stringify(history)));
       const bootsInWindow = history.length;
-      if (bootsInWindow >= ctx.params.get('rebootLoopBoots') && ctx.system.mode() !== 'SAFE') {
+      if (unexpected && bootsInWindow >= ctx.params.get('rebootLoopBoots') && ctx.system.mode() !== 'SAFE') {
         ctx.events.REBOOT_LOOP({ boots: Math.min(255, bootsInWindow), windowS: windowMs / 1000 });
-        ctx.system.setMode('SAFE', `reboot loop: ${bootsInWindow} boots within ${windowMs / 1000} s`);
+        ctx.system.setMode('SAFE', `reboot loop: ${bootsInWindow} resets within ${windowMs / 1000} s`);
       }
 
       // Software watchdog: the 10 Hz task's own period, measured on the monotonic clock.

@@ -166,18 +166,26 @@ describe('fault protection', () => {
     next.stop();
   }, 60_000);
 
-  it('boots into safe mode after three boots within the window, and leaves it only by command', async () => {
+  it('boots into safe mode after three resets within the window, and leaves it only by command', async () => {
     const store = memoryStateStore();
-    for (const [i, startMs] of [T0, T0 + 60_000].entries()) {
+    // Orderly stops are not resets: they do not count.
+    for (const startMs of [T0, T0 + 10_000, T0 + 20_000]) {
       const flight = await fly({ store, startMs });
       await flight.run(1);
-      expect(flight.stack.mode, `boot ${i + 1}`).toBe('NOMINAL');
+      expect(flight.stack.mode).toBe('NOMINAL');
       flight.stop();
     }
+    // Resets: the run ends without stopping (a crash, the hardware watchdog, a power loss).
+    for (const [i, startMs] of [T0 + 30_000, T0 + 60_000, T0 + 90_000].entries()) {
+      const flight = await fly({ store, startMs });
+      await flight.run(1);
+      expect(flight.stack.mode, `boot after reset ${i}`).toBe('NOMINAL');
+      flight.node.close();
+    }
     const third = await fly({ store, startMs: T0 + 120_000 });
+    expect(named(third, 'fdir.RESET_REASON')[0]?.args.reason).toMatch(/^unexpected/);
     expect(named(third, 'fdir.REBOOT_LOOP')[0]?.args).toMatchObject({ boots: 3, windowS: 600 });
     expect(third.stack.mode).toBe('SAFE');
-    expect(named(third, 'fdir.RESET_REASON')[0]?.args.reason).toBe('orderly stop');
     await third.run(3);
     expect(third.latest.get('fdir.bootsInWindow')).toBe(3);
     expect(third.stack.mode).toBe('SAFE');
@@ -200,9 +208,9 @@ describe('fault protection', () => {
       (await third.stack.dispatch({ name: 'modes.SET_MODE', args: { mode: 'NOMINAL' }, source: 'test' })).ok,
     ).toBe(true);
     expect((await third.stack.dispatch({ name: 'thermal.ACCELERATOR_ON', source: 'test' })).ok).toBe(true);
-    third.stop();
 
-    // Outside the window the earlier boots no longer count.
+    // Outside the window the earlier resets no longer count.
+    third.node.close();
     const later = await fly({ store, startMs: T0 + 3_600_000 });
     expect(named(later, 'fdir.REBOOT_LOOP')).toEqual([]);
     expect(later.stack.mode).toBe('NOMINAL');
