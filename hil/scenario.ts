@@ -8,11 +8,29 @@ import { basename } from 'node:path';
 import { exampleNode, type PlantOverrides } from './plant/defaults.js';
 import type { PlantParams } from './plant/params.js';
 
-/** A change to the plant at a moment of the run (the HIL rig adds sensor and link faults). */
+/** A change to the plant at a moment of the run. */
 export type PlantFault =
   | { readonly atS: number; readonly kind: 'radiator-degradation'; readonly value: number }
   | { readonly atS: number; readonly kind: 'solar-degradation'; readonly value: number }
   | { readonly atS: number; readonly kind: 'capacity-fade'; readonly value: number };
+
+/** The sensors a fault can hit. */
+export const FAULT_SENSORS = ['junction', 'battery', 'solar'] as const;
+export type FaultSensor = (typeof FAULT_SENSORS)[number];
+
+/**
+ * A sensor going wrong at a moment of the run: stuck at its value then, biased by `value` (K for the junction,
+ * as a fraction of the reading otherwise), noisy (`value`: standard deviation, the same units), failed (no
+ * reading at all), or healed (back to the truth).
+ */
+export type SensorFault = {
+  readonly atS: number;
+  readonly kind: 'sensor-stuck' | 'sensor-bias' | 'sensor-noise' | 'sensor-fail' | 'sensor-heal';
+  readonly sensor: FaultSensor;
+  readonly value?: number;
+};
+
+export type Fault = PlantFault | SensorFault;
 
 export interface ScenarioCriteria {
   /** The controller's score (delivered / optimum) must be at least this. */
@@ -32,7 +50,7 @@ export interface Scenario {
   readonly plant: PlantParams;
   /** The flight controller's rate, Hz (10: the thermal rate group). */
   readonly controlHz: number;
-  readonly faults: readonly PlantFault[];
+  readonly faults: readonly Fault[];
   readonly criteria: ScenarioCriteria;
 }
 
@@ -48,7 +66,9 @@ function need(condition: boolean, file: string, message: string): void {
   if (!condition) throw new ScenarioError(`${file}: ${message}`);
 }
 
-const FAULT_KINDS = ['radiator-degradation', 'solar-degradation', 'capacity-fade'] as const;
+const PLANT_FAULTS = ['radiator-degradation', 'solar-degradation', 'capacity-fade'] as const;
+const SENSOR_FAULTS = ['sensor-stuck', 'sensor-bias', 'sensor-noise', 'sensor-fail', 'sensor-heal'] as const;
+const FAULT_KINDS = [...PLANT_FAULTS, ...SENSOR_FAULTS] as const;
 
 /** Checks a parsed scenario document and fills in the example node and the defaults. */
 export function parseScenario(document: unknown, file = 'scenario'): Scenario {
@@ -82,11 +102,26 @@ export function parseScenario(document: unknown, file = 'scenario'): Scenario {
       file,
       `faults[${i}].kind must be one of ${FAULT_KINDS.join(', ')}`,
     );
-    need(
-      typeof f.value === 'number' && f.value >= 0 && f.value < 1,
-      file,
-      `faults[${i}].value must be a fraction in 0..1`,
-    );
+    if ((PLANT_FAULTS as readonly unknown[]).includes(f.kind)) {
+      need(
+        typeof f.value === 'number' && f.value >= 0 && f.value < 1,
+        file,
+        `faults[${i}].value must be a fraction in 0..1`,
+      );
+    } else {
+      need(
+        (FAULT_SENSORS as readonly unknown[]).includes(f.sensor),
+        file,
+        `faults[${i}].sensor must be one of ${FAULT_SENSORS.join(', ')}`,
+      );
+      if (f.kind === 'sensor-bias' || f.kind === 'sensor-noise') {
+        need(
+          typeof f.value === 'number' && Number.isFinite(f.value),
+          file,
+          `faults[${i}].value must be a number`,
+        );
+      }
+    }
   });
   const criteria = isRecord(doc.criteria) ? doc.criteria : {};
   const controlHz = typeof doc.controlHz === 'number' ? doc.controlHz : 10;
@@ -98,7 +133,7 @@ export function parseScenario(document: unknown, file = 'scenario'): Scenario {
     durationS,
     plant,
     controlHz,
-    faults: faults as PlantFault[],
+    faults: faults as Fault[],
     criteria: {
       minScore: typeof criteria.minScore === 'number' ? criteria.minScore : 0.95,
       maxJunctionKelvinSeconds:

@@ -9,6 +9,7 @@ import type { BatterySample, PowerSample, Reading, SolarSample } from '../src/ha
 import { PowerManager } from '../src/power/manager.js';
 import { type Binding, defaultTrips, ThermalController } from '../src/thermal/controller.js';
 import type { GovernorName } from '../src/thermal/governor.js';
+import { Prng } from '../src/transport/prng.js';
 import {
   maxAcceleratorPowerW,
   type OptimumResult,
@@ -18,8 +19,60 @@ import {
   upperBounds,
 } from './optimum.js';
 import type { PlantParams } from './plant/params.js';
-import { Plant } from './plant/plant.js';
-import type { Scenario } from './scenario.js';
+import { Plant, type PlantState } from './plant/plant.js';
+import type { FaultSensor, Scenario, SensorFault } from './scenario.js';
+
+/**
+ * What the sensors report when a scenario breaks them: stuck at a value, biased, noisy (a seeded PRNG, so a run
+ * repeats), failed, or healed. The junction's bias and noise are in kelvin; the others' a fraction of the reading.
+ */
+export class SensorFaults {
+  private readonly state = new Map<
+    FaultSensor,
+    { kind: SensorFault['kind']; value: number; stuck?: number }
+  >();
+  private readonly prng: Prng;
+
+  constructor(seed: number) {
+    this.prng = new Prng(seed);
+  }
+
+  apply(fault: SensorFault, s: PlantState): void {
+    if (fault.kind === 'sensor-heal') {
+      this.state.delete(fault.sensor);
+      return;
+    }
+    const truth = fault.sensor === 'junction' ? s.junctionC : fault.sensor === 'battery' ? s.soc : s.solarW;
+    this.state.set(fault.sensor, { kind: fault.kind, value: fault.value ?? 0, stuck: truth });
+  }
+
+  /** A standard normal deviate (Box-Muller). */
+  private gaussian(): number {
+    const u = Math.max(1e-12, this.prng.next());
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.prng.next());
+  }
+
+  reading(sensor: FaultSensor, truth: number, timeS: number): Reading<number> {
+    const time = timeS * 1000;
+    const fault = this.state.get(sensor);
+    if (!fault) return { quality: 'ok', time, value: truth };
+    const relative = sensor !== 'junction';
+    switch (fault.kind) {
+      case 'sensor-fail':
+        return { quality: 'failed', time, error: `${sensor} sensor failed (injected)` };
+      case 'sensor-stuck':
+        return { quality: 'ok', time, value: fault.stuck ?? truth };
+      case 'sensor-bias':
+        return { quality: 'ok', time, value: relative ? truth * (1 + fault.value) : truth + fault.value };
+      case 'sensor-noise': {
+        const n = this.gaussian() * fault.value;
+        return { quality: 'ok', time, value: relative ? truth * (1 + n) : truth + n };
+      }
+      default:
+        return { quality: 'ok', time, value: truth };
+    }
+  }
+}
 
 /** One sample of a run, for reports and plots. */
 export interface TracePoint {
@@ -109,6 +162,7 @@ export function runController(
   const powerEveryS = 1;
   const traceEveryS = options.traceEveryS ?? 60;
   const faults = [...scenario.faults].sort((a, b) => a.atS - b.atS);
+  const sensors = new SensorFaults(scenario.seed);
   let nextFault = 0;
   const loads: Record<string, boolean> = {};
   for (const load of scenario.plant.loads.switched) loads[load.name] = load.initiallyOn ?? false;
@@ -131,28 +185,41 @@ export function runController(
     const timeS = i * dtS;
     while (nextFault < faults.length && (faults[nextFault]?.atS ?? Number.POSITIVE_INFINITY) <= timeS) {
       const fault = faults[nextFault++];
-      if (fault?.kind === 'radiator-degradation') plant.setRadiatorDegradation(fault.value);
-      else if (fault?.kind === 'solar-degradation') plant.setSolarDegradation(fault.value);
-      else if (fault?.kind === 'capacity-fade') plant.setCapacityFade(fault.value);
+      if (!fault) continue;
+      if (fault.kind === 'radiator-degradation') plant.setRadiatorDegradation(fault.value);
+      else if (fault.kind === 'solar-degradation') plant.setSolarDegradation(fault.value);
+      else if (fault.kind === 'capacity-fade') plant.setCapacityFade(fault.value);
+      else sensors.apply(fault, s);
     }
     const started = process.hrtime.bigint();
     if (timeS >= nextPowerS) {
       nextPowerS += powerEveryS;
-      const battery: Reading<BatterySample> = {
-        quality: 'ok',
-        time: timeS * 1000,
-        value: {
-          stateOfCharge: s.soc,
-          volts: s.batteryVolts,
-          amps: s.batteryAmps,
-          status: s.batteryAmps > 0 ? 'charging' : s.batteryAmps < 0 ? 'discharging' : 'unknown',
-        },
-      };
-      const solar: Reading<SolarSample> = {
-        quality: 'ok',
-        time: timeS * 1000,
-        value: { online: s.solarW > 0, volts: s.busVolts, amps: s.solarW / s.busVolts, watts: s.solarW },
-      };
+      const socReading = sensors.reading('battery', s.soc, timeS);
+      const battery: Reading<BatterySample> =
+        socReading.quality === 'failed'
+          ? socReading
+          : {
+              ...socReading,
+              value: {
+                stateOfCharge: Math.min(1, Math.max(0, socReading.value)),
+                volts: s.batteryVolts,
+                amps: s.batteryAmps,
+                status: s.batteryAmps > 0 ? 'charging' : s.batteryAmps < 0 ? 'discharging' : 'unknown',
+              },
+            };
+      const solarReading = sensors.reading('solar', s.solarW, timeS);
+      const solar: Reading<SolarSample> =
+        solarReading.quality === 'failed'
+          ? solarReading
+          : {
+              ...solarReading,
+              value: {
+                online: solarReading.value > 0,
+                volts: s.busVolts,
+                amps: solarReading.value / s.busVolts,
+                watts: solarReading.value,
+              },
+            };
       const bus: Reading<PowerSample> = {
         quality: 'ok',
         time: timeS * 1000,
@@ -166,7 +233,7 @@ export function runController(
     }
     const decision = thermal.step({
       timeS,
-      junction: { quality: 'ok', time: timeS * 1000, value: s.junctionC },
+      junction: sensors.reading('junction', s.junctionC, timeS),
       acceleratorW: s.acceleratorW,
       energyAllowanceW,
       mode: mode as 'NOMINAL',
@@ -222,6 +289,8 @@ export interface GovernorScore {
 
 export interface ScenarioScore {
   readonly scenario: string;
+  /** The plant's limits the violations are counted against. */
+  readonly limits: { readonly junctionMaxC: number; readonly batteryFloorSoc: number };
   /** skynode's controller: delivered / optimum, 0 on any violation. */
   readonly score: number;
   readonly optimum: {
@@ -288,6 +357,7 @@ export async function scoreScenario(scenario: Scenario, options: RunOptions = {}
   }
   return {
     scenario: scenario.name,
+    limits: scenario.plant.limits,
     score: ours.score,
     optimum: {
       compute: best.compute,

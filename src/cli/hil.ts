@@ -10,7 +10,7 @@ import { UsageError } from './fsw.js';
 export const HIL_HELP = `skynode hil: the hardware-in-the-loop rig
 
 Usage:
-  skynode hil score seeds/NAME.json [--json]
+  skynode hil score seeds/NAME.json [--json] [--report DIR]
 
 score runs the scenario in virtual time (as fast as the CPU goes) with skynode's thermal and power control on
 the scenario's plant, then with each baseline governor (bang-bang, step-wise, Linux power_allocator with kernel
@@ -79,7 +79,11 @@ export function scoreJson(result: ScenarioScore): Record<string, unknown> {
 export async function hilCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -104,7 +108,18 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
     if (error instanceof ScenarioError) throw new UsageError(error.message);
     throw error;
   }
-  const result = await scoreScenario(scenario, { traceEveryS: 0 });
+  const result = await scoreScenario(scenario, { traceEveryS: values.report ? 30 : 0 });
   process.stdout.write(values.json ? `${JSON.stringify(scoreJson(result))}\n` : formatScore(result));
+  if (values.report) {
+    const [{ mkdirSync, writeFileSync }, { join }, { htmlReport }] = await Promise.all([
+      import('node:fs'),
+      import('node:path'),
+      import('../../hil/report.js'),
+    ]);
+    mkdirSync(values.report, { recursive: true });
+    const path = join(values.report, `${scenario.name}.html`);
+    writeFileSync(path, htmlReport(result, scenario.description));
+    process.stderr.write(`report: ${path}\n`);
+  }
   return result.passed ? 0 : 1;
 }
