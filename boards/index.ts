@@ -8,9 +8,11 @@ import { jetsonOrinNano } from './jetson-orin-nano.js';
 import { nvidiaDatacenter } from './nvidia-datacenter.js';
 import { raspberryPi5 } from './raspberry-pi-5.js';
 import { sim } from './sim.js';
+import { simSerial } from './sim-serial.js';
 
 export const boards: Readonly<Record<string, BoardDefinition>> = {
   sim,
+  'sim-serial': simSerial,
   'generic-linux': genericLinux,
   'raspberry-pi-5': raspberryPi5,
   'jetson-orin-nano': jetsonOrinNano,

@@ -10,7 +10,7 @@ const WIDTH = 900;
 const HEIGHT = 180;
 const MARGIN = { left: 56, right: 16, top: 12, bottom: 24 };
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -89,9 +89,9 @@ function chart(
     );
   }
   const legend = series
-    .map((s) => `<span style="color:${s.color}">&#9632; ${escape(s.label)}</span>`)
+    .map((s) => `<span style="color:${s.color}">&#9632; ${escapeHtml(s.label)}</span>`)
     .join(' &nbsp; ');
-  return `<h3>${escape(title)} <small>(${escape(unit)}; shaded: eclipse)</small></h3>
+  return `<h3>${escapeHtml(title)} <small>(${escapeHtml(unit)}; shaded: eclipse)</small></h3>
 <div class="legend">${legend}</div>
 <svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}">${parts.join('')}</svg>`;
 }
@@ -140,18 +140,18 @@ export function htmlReport(result: ScenarioScore, description = ''): string {
   const trace = run.trace;
   const peak = result.runs.skynode.violations.junctionMaxC;
   const row = (name: string, score: number, watts: number, v: ScenarioScore['violations']) =>
-    `<tr><td>${escape(name)}</td><td>${score.toFixed(3)}</td><td>${watts.toFixed(0)} W</td><td>${v.junctionMaxC.toFixed(2)} &deg;C</td><td>${(v.batteryMinSoc * 100).toFixed(1)} %</td><td>${v.junctionKelvinSeconds > 0 || v.batteryDeficitWh > 0 ? `<b>${v.junctionKelvinSeconds.toFixed(2)} K&middot;s over, ${v.batteryDeficitWh.toFixed(2)} Wh under</b>` : 'none'}</td></tr>`;
+    `<tr><td>${escapeHtml(name)}</td><td>${score.toFixed(3)}</td><td>${watts.toFixed(0)} W</td><td>${v.junctionMaxC.toFixed(2)} &deg;C</td><td>${(v.batteryMinSoc * 100).toFixed(1)} %</td><td>${v.junctionKelvinSeconds > 0 || v.batteryDeficitWh > 0 ? `<b>${v.junctionKelvinSeconds.toFixed(2)} K&middot;s over, ${v.batteryDeficitWh.toFixed(2)} Wh under</b>` : 'none'}</td></tr>`;
   const b = result.baselines;
   const junctionLimit = result.limits.junctionMaxC;
   const floor = result.limits.batteryFloorSoc;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>skynode HIL: ${escape(result.scenario)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>skynode HIL: ${escapeHtml(result.scenario)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.legend{font-size:12px}.pass{color:#2a7}.fail{color:#c33}h3{margin:18px 0 4px;font-size:15px}</style>
 </head><body>
-<h1>${escape(result.scenario)} <span class="${result.passed ? 'pass' : 'fail'}">${result.passed ? 'PASS' : 'FAIL'}</span></h1>
-<p>${escape(description)}</p>
+<h1>${escapeHtml(result.scenario)} <span class="${result.passed ? 'pass' : 'fail'}">${result.passed ? 'PASS' : 'FAIL'}</span></h1>
+<p>${escapeHtml(description)}</p>
 ${result.failures.length > 0 ? `<p class="fail">${result.failures.map(escape).join('<br>')}</p>` : ''}
-<p>Optimum (linear program, ${escape(result.optimum.status)}): ${result.optimum.compute.toExponential(4)} compute, ${result.optimum.averagePowerW.toFixed(0)} W average. A score is delivered / optimum, 0 on any violation.</p>
+<p>Optimum (linear program, ${escapeHtml(result.optimum.status)}): ${result.optimum.compute.toExponential(4)} compute, ${result.optimum.averagePowerW.toFixed(0)} W average. A score is delivered / optimum, 0 on any violation.</p>
 <table><tr><th>controller</th><th>score</th><th>average power</th><th>junction max</th><th>battery min</th><th>violations</th></tr>
 ${row('skynode', result.score, result.skynode.averageAcceleratorW, result.skynode.violations)}
 ${row('bang_bang', b.bang_bang.score, b.bang_bang.averageAcceleratorW, b.bang_bang.violations)}

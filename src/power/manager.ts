@@ -145,7 +145,8 @@ export class PowerManager {
             },
             dtS,
           );
-    const transition = this.modes.update(soc.soc, inputs.timeS);
+    // Until the battery has been read once, the state of charge is a guess: no mode change is made on it.
+    const transition = this.batteryRead ? this.modes.update(soc.soc, inputs.timeS) : undefined;
     const mode = this.modes.mode;
     const decision = this.shedder.update(inputs.timeS, mode);
     const busW = inputs.bus.quality === 'failed' ? undefined : inputs.bus.value.watts;

@@ -216,16 +216,33 @@ export const thermal = defineComponent({
       appliedCapW = undefined;
       ctx.events.GOVERNOR_CHANGED({ governor: ctx.params.get('governor'), limitC });
     };
-    if (accelerator) {
+    // The device's limits make the controller. A device not ready at start (a serial bus still opening, a driver
+    // still loading) is asked again once a second until it answers.
+    let limitsInFlight = false;
+    let limitsAskedMs = Number.NEGATIVE_INFINITY;
+    let limitsFailures = 0;
+    const askLimits = () => {
+      if (!accelerator || limitsInFlight || ctx.clock.now() - limitsAskedMs < 1000) return;
+      limitsInFlight = true;
+      limitsAskedMs = ctx.clock.now();
       void accelerator.limits().then((reading) => {
+        limitsInFlight = false;
         if (reading.quality === 'failed') {
-          ctx.events.ACTUATION_FAILED({ what: 'power-cap', error: `limits: ${reading.error}`.slice(0, 96) });
+          // Reported once, then counted: a missing accelerator must not flood the event log.
+          if (limitsFailures === 0) {
+            ctx.events.ACTUATION_FAILED({
+              what: 'power-cap',
+              error: `limits: ${reading.error}`.slice(0, 96),
+            });
+          }
+          limitsFailures += 1;
           return;
         }
         limits = reading.value;
         build();
       });
-    }
+    };
+    askLimits();
     const paramWatches = (['limitC', 'governor', 'safeCapW', 'stuckSamples'] as const).map((name) =>
       ctx.params.watch(name).subscribe(() => build()),
     );
@@ -262,7 +279,11 @@ export const thermal = defineComponent({
     };
 
     const step = async (): Promise<void> => {
-      if (!accelerator || !controller) return;
+      if (!accelerator) return;
+      if (!controller) {
+        askLimits();
+        return;
+      }
       const [reading, boardJunction] = await Promise.all([accelerator.read(), junctionSensor?.read()]);
       const junction: Reading<number> =
         reading.quality !== 'failed'

@@ -1,0 +1,118 @@
+/**
+ * The HIL rig's simulated devices on a real serial port: the EPS (unit 1) and the accelerator controller (unit 2)
+ * of `node-devices.ts`, answering Modbus RTU on `path` (the rig's end of a pseudo-terminal pair, or a USB-serial
+ * adapter wired to the board under test), while the plant is stepped on the mission clock's scheduler with the
+ * inputs the devices were last written, as `../sim-devices.ts` steps it for the sim board. No wall clock: time
+ * comes from `clock` only; the port answers as requests arrive.
+ */
+import { createRequire } from 'node:module';
+import { interval, type Subscription } from 'rxjs';
+import type { SerialPort } from 'serialport';
+import type { MissionClock } from '../../src/core/clock.js';
+import type { Plant } from '../plant/plant.js';
+import { ModbusSlave, type ModbusSlaveStats } from './modbus-slave.js';
+import {
+  type PlantModbusDevices,
+  type PlantModbusDevicesOptions,
+  plantModbusDevices,
+} from './node-devices.js';
+
+export interface SerialDevicesOptions {
+  readonly plant: Plant;
+  readonly clock: MissionClock;
+  /** The serial device, e.g. /dev/ttyUSB0 or a pseudo-terminal's link. */
+  readonly path: string;
+  /** Default 115200 (8N1). */
+  readonly baud?: number;
+  /** Mission time between plant steps, ms. Default 100. */
+  readonly stepMs?: number;
+  /** Unit addresses (default 1 and 2). */
+  readonly units?: PlantModbusDevicesOptions;
+  /** Fault injection on the slave (also settable later on `slave`). */
+  readonly respond?: boolean;
+  readonly corruptEvery?: number;
+}
+
+export interface SerialDevices {
+  readonly devices: PlantModbusDevices;
+  readonly slave: ModbusSlave;
+  /** Live counters: requests, responses, CRC errors, exceptions (and more, see ModbusSlaveStats). */
+  readonly stats: ModbusSlaveStats;
+  /** Errors the port reported while open. */
+  readonly portErrors: readonly string[];
+  /** Stops stepping the plant and closes the port. */
+  close(): Promise<void>;
+}
+
+let serialPortClass: typeof SerialPort | undefined;
+function serialPort(): typeof SerialPort {
+  serialPortClass ??= (createRequire(import.meta.url)('serialport') as { SerialPort: typeof SerialPort })
+    .SerialPort;
+  return serialPortClass;
+}
+
+/** Opens `path`, serves both units on it, and steps the plant; resolves once the port is open. */
+export async function startSerialDevices(options: SerialDevicesOptions): Promise<SerialDevices> {
+  const { plant, clock } = options;
+  const stepMs = options.stepMs ?? 100;
+  if (!(stepMs > 0)) throw new RangeError(`startSerialDevices: stepMs must be > 0, not ${stepMs}`);
+  const devices = plantModbusDevices(plant, options.units);
+  const portErrors: string[] = [];
+
+  const SerialPortClass = serialPort();
+  const port = new SerialPortClass({
+    path: options.path,
+    baudRate: options.baud ?? 115200,
+    dataBits: 8,
+    parity: 'none',
+    stopBits: 1,
+    rtscts: false,
+    autoOpen: false,
+  });
+  const slave = new ModbusSlave({
+    units: devices.units,
+    send: (frame) => {
+      port.write(Buffer.from(frame), (error) => {
+        if (error) portErrors.push(error.message);
+      });
+    },
+    ...(options.respond !== undefined ? { respond: options.respond } : {}),
+    ...(options.corruptEvery !== undefined ? { corruptEvery: options.corruptEvery } : {}),
+  });
+  port.on('error', (error: Error) => portErrors.push(error.message));
+  port.on('data', (chunk: Buffer) => slave.receive(chunk));
+  await new Promise<void>((resolve, reject) => {
+    port.open((error: Error | null) => (error ? reject(error) : resolve()));
+  });
+
+  let lastStepMs = clock.now();
+  const stepping: Subscription = interval(stepMs, clock.scheduler).subscribe(() => {
+    const now = clock.now();
+    if (now > lastStepMs) plant.step((now - lastStepMs) / 1000, devices.inputs());
+    lastStepMs = now;
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    devices,
+    slave,
+    stats: slave.stats,
+    portErrors,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        stepping.unsubscribe();
+        port.removeAllListeners('data');
+        if (!port.isOpen) {
+          resolve();
+          return;
+        }
+        try {
+          port.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+      return closed;
+    },
+  };
+}
