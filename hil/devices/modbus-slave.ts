@@ -17,6 +17,7 @@
  * The CRC and frame handling here are the slave's own minimal RTU codec; they are to be merged with the shared
  * codec in `src/link/modbus.ts`.
  */
+import { crcMatches, withCrc } from '../../src/link/modbus.js';
 
 /** Exception codes a slave answers with. */
 export const ModbusExceptionCode = {
@@ -88,30 +89,17 @@ export interface ModbusSlaveOptions {
 }
 
 /** CRC-16/MODBUS (reflected polynomial 0xA001, initial 0xFFFF) over `bytes[start, end)`. */
-export function crc16Modbus(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffff;
-  for (let i = start; i < end; i++) {
-    crc ^= bytes[i] as number;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
-  }
-  return crc;
-}
+/** The CRC and the frame builder are the link codec's (`src/link/modbus.ts`): one implementation for both ends. */
+export { modbusCrc as crc16Modbus } from '../../src/link/modbus.js';
 
 /** An RTU frame: `body` (unit, function, data) followed by its CRC, low octet first. */
 export function rtuFrame(body: ArrayLike<number>): Uint8Array {
-  const frame = new Uint8Array(body.length + 2);
-  frame.set(Array.from(body, (b) => b & 0xff));
-  const crc = crc16Modbus(frame, 0, body.length);
-  frame[body.length] = crc & 0xff;
-  frame[body.length + 1] = crc >>> 8;
-  return frame;
+  return withCrc(Array.from(body, (b) => b & 0xff));
 }
 
 /** Whether `bytes[start, start + length)` ends with the CRC of what precedes it. */
 function crcValid(bytes: Uint8Array, start: number, length: number): boolean {
-  const end = start + length;
-  const crc = crc16Modbus(bytes, start, end - 2);
-  return bytes[end - 2] === (crc & 0xff) && bytes[end - 1] === crc >>> 8;
+  return crcMatches(bytes, start, start + length);
 }
 
 const MIN_FRAME = 4;
