@@ -14,8 +14,7 @@
  * to every unit with no answer. Fault injection: `respond: false` (a dead device: nothing is answered or applied)
  * and `corruptEvery: n` (every nth response goes out with a wrong CRC).
  *
- * The CRC and frame handling here are the slave's own minimal RTU codec; they are to be merged with the shared
- * codec in `src/link/modbus.ts`.
+ * The CRC is the shared codec's (`src/link/modbus.ts`); the request framing here is the slave's own.
  */
 import { crcMatches, withCrc } from '../../src/link/modbus.js';
 
