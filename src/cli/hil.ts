@@ -11,12 +11,18 @@ export const HIL_HELP = `skynode hil: the hardware-in-the-loop rig
 
 Usage:
   skynode hil score seeds/NAME.json [--json] [--report DIR]
+  skynode hil devices --port PATH[@BAUD] [seeds/NAME.json] [--duration S]
 
 score runs the scenario in virtual time (as fast as the CPU goes) with skynode's thermal and power control on
 the scenario's plant, then with each baseline governor (bang-bang, step-wise, Linux power_allocator with kernel
 defaults; all with the same power management), and computes the most compute any controller could deliver
 (a linear program over the discretised scenario, HiGHS). A score is delivered / optimum, 0 if the junction
 went over its limit or the battery under its floor at any moment.
+
+devices serves the rig's simulated EPS (unit 1) and accelerator controller (unit 2) over Modbus RTU on a serial
+port, in real time, from the scenario's plant (the example node without one): point it at a USB-serial adapter
+cabled to a board running 'skynode fsw --board sim-serial' (SKYNODE_DEVICE_PORT names the board's end). It
+prints the plant and the bus counters every 10 s until interrupted (or for --duration seconds).
 
 Options:
   --json        one JSON object: { "scenario", "score", "optimum", "baselines": { "bang_bang", "step_wise",
@@ -76,12 +82,69 @@ export function scoreJson(result: ScenarioScore): Record<string, unknown> {
   };
 }
 
+/** The rig's devices on a real serial port, in real time, until interrupted. */
+async function devices(
+  port: string | undefined,
+  file: string | undefined,
+  durationText: string | undefined,
+  extra: readonly string[],
+): Promise<number> {
+  if (!port)
+    throw new UsageError('hil devices needs --port PATH[@BAUD] (the rig end: a USB-serial adapter or a pty)');
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const durationS = durationText === undefined ? Number.POSITIVE_INFINITY : Number(durationText);
+  if (!(durationS > 0)) throw new UsageError(`--duration takes seconds > 0, not '${durationText}'`);
+  const match = /^(.*?)(?:@(\d+))?$/.exec(port);
+  const path = match?.[1] ?? port;
+  const baud = match?.[2] ? Number(match[2]) : 115200;
+  const [{ exampleNode }, { Plant }, { startSerialDevices }, { RealClock }] = await Promise.all([
+    import('../../hil/plant/defaults.js'),
+    import('../../hil/plant/plant.js'),
+    import('../../hil/devices/serial-rig.js'),
+    import('../core/clock.js'),
+  ]);
+  let plantParams = exampleNode();
+  if (file) {
+    try {
+      plantParams = loadScenario(file).plant;
+    } catch (error) {
+      if (error instanceof ScenarioError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const plant = new Plant(plantParams);
+  const rig = await startSerialDevices({ plant, clock: new RealClock(), path, baud });
+  process.stdout.write(
+    `serving EPS (unit 1) and accelerator controller (unit 2) on ${path} at ${baud} baud\n`,
+  );
+  const print = () => {
+    const s = plant.state;
+    const st = rig.stats;
+    process.stdout.write(
+      `t=${s.timeS.toFixed(0)} s junction ${s.junctionC.toFixed(1)} degC, accelerator ${s.acceleratorW.toFixed(0)} W (cap ${s.powerCapW.toFixed(0)} W), soc ${(s.soc * 100).toFixed(1)} %, ${s.sunlit ? 'sunlit' : 'eclipse'}; requests ${st.requests}, responses ${st.responses}, crc errors ${st.crcErrors}, exceptions ${st.exceptions}\n`,
+    );
+  };
+  return await new Promise<number>((done) => {
+    const timer = setInterval(print, 10_000);
+    const stop = () => {
+      clearInterval(timer);
+      print();
+      void rig.close().then(() => done(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (Number.isFinite(durationS)) setTimeout(stop, durationS * 1000);
+  });
+}
+
 export async function hilCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      port: { type: 'string' },
+      duration: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -92,6 +155,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const [action, file, ...extra] = positionals;
+  if (action === 'devices') return devices(values.port, file, values.duration, extra);
   if (action !== 'score') {
     throw new UsageError(
       action === undefined

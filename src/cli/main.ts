@@ -30,9 +30,11 @@ Usage:
                                 decode a captured byte stream into frames and packets, one JSON object per line
   skynode dict [--format json|xtce|cosmos]
                                 the mission dictionary derived from the deployed components (and its exports)
-  skynode hil score seeds/NAME.json [--json]
+  skynode hil score seeds/NAME.json [--json] [--report DIR]
                                 run a scenario in virtual time: skynode's controller and three baselines scored
                                 against the optimum (a linear program); exit 1 when the scenario's criteria fail
+  skynode hil devices --port PATH [seeds/NAME.json]
+                                the rig's simulated EPS and accelerator controller (Modbus RTU) on a serial port
   skynode board probe [--root DIR] [--board NAME|FILE --check]
                                 what this machine exposes (sensors, rails, GPIO, watchdogs, GPUs) and which board
                                 file fits; --check reads every role of a board file once
