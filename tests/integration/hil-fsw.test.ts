@@ -65,4 +65,43 @@ describe('the flight software on the sim-serial board against the rig', () => {
     fsw.child.kill('SIGTERM');
     expect((await fsw.exited).code).toBe(0);
   }, 90_000);
+
+  it('runs as a bench would: skynode hil devices on one end of a line, skynode fsw on the other', async () => {
+    const pty = new PtyPair();
+    await pty.start();
+    cleanup.push(() => pty.dispose());
+    const rig = run(['hil', 'devices', '--port', pty.a, 'seeds/leo-550-beta0.json', '--duration', '30']);
+    cleanup.push(async () => {
+      rig.child.kill('SIGTERM');
+      await rig.exited;
+    });
+    await rig.waitForLine((l) => l.startsWith('serving EPS (unit 1) and accelerator controller (unit 2)'));
+    const dir = tempDir();
+    const fsw = run(['fsw', '--board', 'sim-serial', '--state-dir', join(dir, 'state')], {
+      env: { SKYNODE_DEVICE_PORT: pty.b },
+    });
+    cleanup.push(async () => {
+      fsw.child.kill('SIGTERM');
+      await fsw.exited;
+    });
+    const thermal = json(
+      await fsw.waitForLine(
+        (l) =>
+          telemetryOf('thermal')(l) &&
+          ((json(l).telemetry as { acceleratorW?: number }).acceleratorW ?? 0) > 100,
+        20_000,
+      ),
+    ).telemetry as Record<string, number>;
+    expect(thermal.junctionC).toBeGreaterThan(40);
+    expect(thermal.acceleratorW).toBeGreaterThan(100);
+    rig.child.kill('SIGTERM');
+    expect((await rig.exited).code).toBe(0);
+    // The rig's last status line counts the requests the flight software made, all answered.
+    const status = rig.lines.filter((l) => l.startsWith('t=')).at(-1) ?? '';
+    const requests = Number(/requests (\d+)/.exec(status)?.[1]);
+    const responses = Number(/responses (\d+)/.exec(status)?.[1]);
+    expect(requests).toBeGreaterThan(3);
+    // One may be on the line at the moment of the stop.
+    expect(responses).toBeGreaterThanOrEqual(requests - 1);
+  }, 90_000);
 });
