@@ -42,6 +42,8 @@ export const simSerial = defineBoard({
         loadSwitches: eps.loadSwitches,
         process: monitor,
       },
+      // The master counts the request on the bus among those pending.
+      pendingIo: () => master.pending,
       async close() {
         monitor.close();
         master.close();

@@ -158,6 +158,8 @@ export interface RunningFlight {
   readonly stack: FlightStack;
   readonly logger: Logger;
   readonly board: BoardDefinition;
+  /** I/O the board's drivers have in flight (`OpenBoard.pendingIo`; 0 for a board that does not tell). */
+  pendingIo(): number;
   /** Stops the stack and releases the board (GPIO holders stopped, watchdog disarmed) before it resolves. */
   shutdown(reason: string): Promise<void>;
 }
@@ -194,6 +196,7 @@ function withServiceWatchdog(opened: OpenBoard, env: BoardEnvironment): OpenBoar
     : service;
   return {
     devices: { ...opened.devices, watchdog },
+    ...(opened.pendingIo ? { pendingIo: () => opened.pendingIo?.() ?? 0 } : {}),
     // The board closes its own devices (its hardware watchdog among them); the service watchdog is ours to close.
     async close() {
       await Promise.all([opened.close(), service.close()]);
@@ -207,6 +210,7 @@ function withProcessMonitor(opened: OpenBoard, stateDir: string): OpenBoard {
   const process = nodeProcessMonitor({ stateDir });
   return {
     devices: { ...opened.devices, process },
+    ...(opened.pendingIo ? { pendingIo: () => opened.pendingIo?.() ?? 0 } : {}),
     async close() {
       process.close();
       await opened.close();
@@ -291,6 +295,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
     stack,
     logger,
     board,
+    pendingIo: () => hardware.pendingIo?.() ?? 0,
     async shutdown(reason) {
       if (down) return;
       down = true;

@@ -3,6 +3,7 @@
  * computes the optimum, and prints the scores. Composition only: the loop is hil/score.ts.
  */
 import { parseArgs } from 'node:util';
+import type { RigProgress, RigResult } from '../../hil/rig.js';
 import { loadScenario, ScenarioError } from '../../hil/scenario.js';
 import { type GovernorScore, type ScenarioScore, scoreScenario } from '../../hil/score.js';
 import { UsageError } from './fsw.js';
@@ -12,6 +13,7 @@ export const HIL_HELP = `skynode hil: the hardware-in-the-loop rig
 Usage:
   skynode hil score seeds/NAME.json [--json] [--report DIR]
   skynode hil devices --port PATH[@BAUD] [seeds/NAME.json] [--duration S]
+  skynode hil run seeds/NAME.json [--duration S] [--step-ms MS]
 
 score runs the scenario in virtual time (as fast as the CPU goes) with skynode's thermal and power control on
 the scenario's plant, then with each baseline governor (bang-bang, step-wise, Linux power_allocator with kernel
@@ -24,9 +26,19 @@ port, in real time, from the scenario's plant (the example node without one): po
 cabled to a board running 'skynode fsw --board sim-serial' (SKYNODE_DEVICE_PORT names the board's end). It
 prints the plant and the bus counters every 10 s until interrupted (or for --duration seconds).
 
+run starts the flight software as its own process ('skynode fsw --board sim-serial --clock-follow SOCKET')
+against the rig's Modbus devices on a pseudo-terminal pair (socat), in accelerated time: the rig owns the
+mission clock, steps the plant by --step-ms (default 100), tells the flight software to advance to the same
+time and waits until it has settled, step after step, for the scenario's duration (or --duration seconds). It
+injects the scenario's plant and sensor faults (not sensor noise), shows its progress on stderr and prints the
+mission and real time, the speed-up, the junction's maximum and the battery's minimum; it passes when the
+junction and battery criteria hold (the score is 'hil score's) and the flight software exits 0.
+
 Options:
   --json        one JSON object: { "scenario", "score", "optimum", "baselines": { "bang_bang", "step_wise",
                 "power_allocator" }, "violations", "passed", "failures", "details" }
+  --duration S  (devices, run) seconds to run
+  --step-ms MS  (run) mission ms per clock step (default 100)
   -h, --help    this text
 
 Exit status: 0 when the scenario's criteria are met (score, no violation), 1 when not, 2 on a usage error.
@@ -137,6 +149,83 @@ async function devices(
   });
 }
 
+function progressBar(p: RigProgress): string {
+  const filled = Math.round(p.fraction * 10);
+  const speedup = p.realS > 0 ? p.missionS / p.realS : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(10 - filled)}] ${Math.floor(p.fraction * 100)} % t=${p.missionS.toFixed(0)} s x${speedup.toFixed(0)}`;
+}
+
+export function formatRun(result: RigResult): string {
+  const v = result.violations;
+  const lines = [
+    `scenario ${result.scenario}`,
+    `mission time     ${result.missionS.toFixed(1)} s`,
+    `real time        ${result.realS.toFixed(1)} s`,
+    `speed-up         x${result.speedup.toFixed(1)}`,
+    `junction max     ${v.junctionMaxC.toFixed(2)} degC`,
+    `battery min      ${pct(v.batteryMinSoc)}`,
+    `violations       ${v.junctionKelvinSeconds.toFixed(2)} K s over the junction limit, ${v.batteryDeficitWh.toFixed(2)} Wh under the battery floor`,
+    `flight software  exit ${result.fswExitCode}`,
+    result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The flight software as its own process against the rig, in accelerated time. */
+async function runAction(
+  file: string | undefined,
+  durationText: string | undefined,
+  stepText: string | undefined,
+  extra: readonly string[],
+): Promise<number> {
+  if (!file) throw new UsageError('hil run needs a scenario file: skynode hil run seeds/NAME.json');
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const durationS = durationText === undefined ? undefined : Number(durationText);
+  if (durationS !== undefined && !(durationS > 0)) {
+    throw new UsageError(`--duration takes seconds > 0, not '${durationText}'`);
+  }
+  const stepMs = stepText === undefined ? 100 : Number(stepText);
+  if (!(stepMs > 0) || !Number.isFinite(stepMs)) {
+    throw new UsageError(`--step-ms takes milliseconds > 0, not '${stepText}'`);
+  }
+  let scenario: ReturnType<typeof loadScenario>;
+  try {
+    scenario = loadScenario(file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { runRig, RigError } = await import('../../hil/rig.js');
+  const tty = Boolean(process.stderr.isTTY);
+  let nextTenth = 0.1;
+  let result: RigResult;
+  try {
+    result = await runRig({
+      scenario,
+      ...(durationS !== undefined ? { durationS } : {}),
+      stepMs,
+      onProgress: (p) => {
+        if (tty) {
+          process.stderr.write(`\r${progressBar(p)}`);
+        } else if (p.fraction >= nextTenth - 1e-9) {
+          while (p.fraction >= nextTenth - 1e-9) nextTenth += 0.1;
+          process.stderr.write(`${progressBar(p)}\n`);
+        }
+      },
+    });
+  } catch (error) {
+    if (tty) process.stderr.write('\n');
+    if (error instanceof RigError) {
+      process.stderr.write(`skynode hil run: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(formatRun(result));
+  return result.passed ? 0 : 1;
+}
+
 export async function hilCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -145,6 +234,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
       report: { type: 'string' },
       port: { type: 'string' },
       duration: { type: 'string' },
+      'step-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -156,11 +246,12 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
   }
   const [action, file, ...extra] = positionals;
   if (action === 'devices') return devices(values.port, file, values.duration, extra);
+  if (action === 'run') return runAction(file, values.duration, values['step-ms'], extra);
   if (action !== 'score') {
     throw new UsageError(
       action === undefined
         ? 'hil needs an action: skynode hil score seeds/NAME.json'
-        : `unknown hil action '${action}': use score`,
+        : `unknown hil action '${action}': use score, run or devices`,
     );
   }
   if (!file) throw new UsageError('hil score needs a scenario file: skynode hil score seeds/NAME.json');

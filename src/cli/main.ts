@@ -2,6 +2,7 @@
  * `skynode`: the one command for flight, ground and tools. Composition only; each subcommand lives in its file.
  */
 import { parseArgs } from 'node:util';
+import { VirtualClock } from '../core/clock.js';
 import { buildDictionary, DictionaryError, dictionaryToJson } from '../core/dictionary.js';
 import type { LogLevel } from '../core/log.js';
 import {
@@ -35,6 +36,9 @@ Usage:
                                 against the optimum (a linear program); exit 1 when the scenario's criteria fail
   skynode hil devices --port PATH [seeds/NAME.json]
                                 the rig's simulated EPS and accelerator controller (Modbus RTU) on a serial port
+  skynode hil run seeds/NAME.json [--duration S] [--step-ms MS]
+                                the flight software as its own process against the rig's Modbus devices on a
+                                pseudo-terminal, its clock following the rig's, in accelerated time
   skynode board probe [--root DIR] [--board NAME|FILE --check]
                                 what this machine exposes (sensors, rails, GPIO, watchdogs, GPUs) and which board
                                 file fits; --check reads every role of a board file once
@@ -56,6 +60,10 @@ Options:
   --keys FILE             SDLS keys (JSON, PROTOCOL.md "Keys"); required with --link
   --insecure-no-auth      development only: accept unauthenticated frames (logged loudly, reported as an event)
   --hal-root DIR          read the board's devices under DIR instead of / (a captured tree, a HIL rig's fake sysfs)
+  --clock-follow PATH     mission time follows a HIL rig's clock (like ROS use_sim_time): connect to the unix
+                          socket PATH, start a virtual clock at the rig's first time, and on each
+                          {"advanceTo": MS} line run everything due up to MS, wait for the board's I/O to
+                          settle, and answer {"at": MS}; exit 0 when the socket closes ('skynode hil run')
   -h, --help              this text
 `;
 
@@ -116,6 +124,7 @@ async function fsw(argv: string[]): Promise<number> {
       keys: { type: 'string' },
       'insecure-no-auth': { type: 'boolean', default: false },
       'hal-root': { type: 'string' },
+      'clock-follow': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -125,14 +134,20 @@ async function fsw(argv: string[]): Promise<number> {
     return 0;
   }
   // Signal handlers go in before anything starts: a SIGTERM during start-up must stop the stack cleanly too.
-  let stopRequested: NodeJS.Signals | undefined;
-  let onStop: (signal: NodeJS.Signals) => void = (signal) => {
-    stopRequested = signal;
+  let stopRequested: string | undefined;
+  let onStop: (reason: string) => void = (reason) => {
+    stopRequested = reason;
   };
   process.once('SIGINT', (signal) => onStop(signal));
   process.once('SIGTERM', (signal) => onStop(signal));
   let onRestart: (reason: string) => void = () => {};
   const board = await loadBoard(values.board);
+  // Under --clock-follow, mission time is the rig's: a virtual clock that starts at the rig's first message.
+  const follower = values['clock-follow']
+    ? await (await import('./follow-clock.js')).connectClockFollower(values['clock-follow'])
+    : null;
+  if (follower === undefined) return 0; // the rig closed the socket before its first message: nothing to run
+  const followedClock = follower ? new VirtualClock({ startMs: follower.startMs }) : undefined;
   const flight = startFlight({
     onRestartRequest: (reason) => onRestart(reason),
     ...(values.link ? { link: values.link } : {}),
@@ -141,13 +156,19 @@ async function fsw(argv: string[]): Promise<number> {
     insecure: values['insecure-no-auth'],
     board,
     ...(values['hal-root'] ? { halRoot: values['hal-root'] } : {}),
+    ...(followedClock ? { clock: followedClock } : {}),
     stateDir: values['state-dir'],
     logLevel: logLevel(values['log-level']),
     telemetryLogIntervalS: seconds('--telemetry-log', values['telemetry-log'], 1),
   });
+  if (follower && followedClock) {
+    follower.follow(followedClock, () => flight.pendingIo());
+    void follower.closed.then(() => onStop('clock source closed'));
+  }
   return await new Promise<number>((resolveExit) => {
-    onStop = (signal) => {
-      void flight.shutdown(signal).then(() => resolveExit(0));
+    onStop = (reason) => {
+      follower?.close();
+      void flight.shutdown(reason).then(() => resolveExit(0));
     };
     if (stopRequested) onStop(stopRequested);
     // A commanded restart: stop cleanly and exit with EX_TEMPFAIL, for the supervisor (systemd) to start again.

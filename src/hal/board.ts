@@ -24,6 +24,12 @@ export interface BoardEnvironment {
 
 export interface OpenBoard {
   readonly devices: HalDevices;
+  /**
+   * I/O the board's drivers have in flight (requests sent and not yet answered, or queued): 0 when the drivers
+   * are idle. Optional; a board without it is taken as never busy. A follower of a virtual clock
+   * (`skynode fsw --clock-follow`) waits for 0 before it reports a step done.
+   */
+  pendingIo?(): number;
   /** Releases the devices: stops GPIO holders, disarms the watchdog (magic close) on an orderly stop. */
   close(): void | Promise<void>;
 }
