@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { RigProgress, RigResult } from '../../hil/rig.js';
-import { loadScenario, ScenarioError } from '../../hil/scenario.js';
+import { loadScenario, type Scenario, ScenarioError } from '../../hil/scenario.js';
 import { type GovernorScore, type ScenarioScore, scoreScenario } from '../../hil/score.js';
 import { UsageError } from './fsw.js';
 
@@ -43,6 +43,16 @@ Options:
 
 Exit status: 0 when the scenario's criteria are met (score, no violation), 1 when not, 2 on a usage error.
 `;
+
+/** A scenario file, or a usage error that says what is wrong with it. */
+function scenarioFile(file: string): Scenario {
+  try {
+    return loadScenario(file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 
@@ -116,14 +126,7 @@ async function devices(
     import('../core/clock.js'),
   ]);
   let plantParams = exampleNode();
-  if (file) {
-    try {
-      plantParams = loadScenario(file).plant;
-    } catch (error) {
-      if (error instanceof ScenarioError) throw new UsageError(error.message);
-      throw error;
-    }
-  }
+  if (file) plantParams = scenarioFile(file).plant;
   const plant = new Plant(plantParams);
   const rig = await startSerialDevices({ plant, clock: new RealClock(), path, baud });
   process.stdout.write(
@@ -188,13 +191,7 @@ async function runAction(
   if (!(stepMs > 0) || !Number.isFinite(stepMs)) {
     throw new UsageError(`--step-ms takes milliseconds > 0, not '${stepText}'`);
   }
-  let scenario: ReturnType<typeof loadScenario>;
-  try {
-    scenario = loadScenario(file);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.message);
-    throw error;
-  }
+  const scenario = scenarioFile(file);
   const { runRig, RigError } = await import('../../hil/rig.js');
   const tty = Boolean(process.stderr.isTTY);
   let nextTenth = 0.1;
@@ -256,13 +253,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
   }
   if (!file) throw new UsageError('hil score needs a scenario file: skynode hil score seeds/NAME.json');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  let scenario: ReturnType<typeof loadScenario>;
-  try {
-    scenario = loadScenario(file);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.message);
-    throw error;
-  }
+  const scenario = scenarioFile(file);
   const result = await scoreScenario(scenario, { traceEveryS: values.report ? 30 : 0 });
   process.stdout.write(values.json ? `${JSON.stringify(scoreJson(result))}\n` : formatScore(result));
   if (values.report) {

@@ -167,3 +167,18 @@ export class RateGroup {
     return { index: nextIndex, delayMs: Math.max(0, this.startMs + nextIndex * this.periodMs - now) };
   }
 }
+
+/**
+ * A rate-group task for asynchronous work (a device read, a tool run): a tick that finds the previous run still in
+ * flight is skipped rather than stacked, so a hung device cannot pile up work behind it.
+ */
+export function exclusive(work: () => Promise<void>): RateGroupTask {
+  let running = false;
+  return () => {
+    if (running) return;
+    running = true;
+    void work().finally(() => {
+      running = false;
+    });
+  };
+}

@@ -7,6 +7,7 @@
 import '../hal/index.js';
 import { merge, skip } from 'rxjs';
 import { defineComponent } from '../core/component.js';
+import { exclusive } from '../core/rate-group.js';
 import { bool, enumOf, f32, str, u8, u32 } from '../core/types.js';
 import type { BatterySample, PowerSample, Reading, SolarSample } from '../hal/types.js';
 import { PowerManager, type PowerManagerConfig, type PowerStatus } from './manager.js';
@@ -181,7 +182,6 @@ export const power = defineComponent({
     let thermalHintW = acceleratorMaxW;
     let sensorFailures = 0;
     let switchFailures = 0;
-    let busy = false;
     const epochMs = ctx.clock.now();
 
     const build = (): PowerManager => {
@@ -338,14 +338,17 @@ export const power = defineComponent({
       publish(status, solarW, battery, busW);
     };
 
-    ctx.every('1Hz', () => {
-      // A read still in flight is not stacked on: a hung sensor must not pile up steps.
-      if (busy) return;
-      busy = true;
-      void step().finally(() => {
-        busy = false;
-      });
-    });
+    // A read still in flight is not stacked on: a hung sensor must not pile up steps.
+    ctx.every('1Hz', exclusive(step));
+
+    const unknownLoad = (load: string) =>
+      shedLoads.includes(load)
+        ? undefined
+        : {
+            ok: false as const,
+            code: 6 as const,
+            reason: `no load '${load}': the board has ${shedLoads.join(', ') || 'none'}`,
+          };
 
     return {
       commands: {
@@ -372,24 +375,14 @@ export const power = defineComponent({
           return undefined;
         },
         SET_LOAD: ({ load, on }) => {
-          if (!shedLoads.includes(load)) {
-            return {
-              ok: false,
-              code: 6,
-              reason: `no load '${load}': the board has ${shedLoads.join(', ') || 'none'}`,
-            };
-          }
+          const unknown = unknownLoad(load);
+          if (unknown) return unknown;
           manager.shedder.setGround(load, on);
           return undefined;
         },
         CLEAR_LOAD: ({ load }) => {
-          if (!shedLoads.includes(load)) {
-            return {
-              ok: false,
-              code: 6,
-              reason: `no load '${load}': the board has ${shedLoads.join(', ') || 'none'}`,
-            };
-          }
+          const unknown = unknownLoad(load);
+          if (unknown) return unknown;
           manager.shedder.setGround(load, undefined);
           return undefined;
         },

@@ -7,6 +7,7 @@
  */
 import '../hal/index.js';
 import { defineComponent } from '../core/component.js';
+import { exclusive } from '../core/rate-group.js';
 import { bool, enumOf, f32, str, u8, u32 } from '../core/types.js';
 import type { AcceleratorLimits, Reading } from '../hal/types.js';
 import type { PowerMode } from '../power/modes.js';
@@ -190,7 +191,6 @@ export const thermal = defineComponent({
     let energyAllowanceW = Number.POSITIVE_INFINITY;
     let powerMode: PowerMode = 'NOMINAL';
     let groundOff = false;
-    let busy = false;
     let actuationFailures = 0;
     let appliedOn: boolean | undefined;
     let appliedCapW: number | undefined;
@@ -351,14 +351,8 @@ export const thermal = defineComponent({
       ctx.tlm.actuationFailures(actuationFailures);
     };
 
-    ctx.every('10Hz', () => {
-      // One step at a time: a slow tool (nvidia-smi) must not pile up steps behind it.
-      if (busy) return;
-      busy = true;
-      void step().finally(() => {
-        busy = false;
-      });
-    });
+    // One step at a time: a slow tool (nvidia-smi) must not pile up steps behind it.
+    ctx.every('10Hz', exclusive(step));
 
     return {
       commands: {
