@@ -295,6 +295,26 @@ function telemetryItem(
   stateLines(layout, type);
 }
 
+/**
+ * The first limit monitor the dictionary declares on a parameter, as COSMOS limits (one pair, so the yellow and
+ * red limits coincide; the persistence and the enabled state are the monitor's). Other kinds of monitor
+ * (expected value, delta) have no COSMOS equivalent: they are named in a comment.
+ */
+function limitsLines(layout: Layout, dictionary: MissionDictionary, parameter: string) {
+  const monitors = dictionary.monitors.filter((m) => m.parameter === parameter);
+  const limit = monitors.find((m) => m.check.kind === 'limit');
+  if (limit && limit.check.kind === 'limit') {
+    const { low, high } = limit.check;
+    layout.modifier(`# ${limit.name} (monitor ${hex(limit.id, 4)})`);
+    layout.modifier(
+      `LIMITS DEFAULT ${limit.persistence} ${limit.enabled ? 'ENABLED' : 'DISABLED'} ${low} ${low} ${high} ${high}`,
+    );
+  }
+  for (const other of monitors.filter((m) => m !== limit)) {
+    layout.modifier(`# ${other.name} (monitor ${hex(other.id, 4)}): ${other.check.kind} check, run on board`);
+  }
+}
+
 function crcLine(layout: Layout, command: boolean) {
   const note = 'Packet error control: CRC-16/CCITT-FALSE over the packet before it';
   layout.place(
@@ -437,6 +457,7 @@ export function toCosmos(dictionary: MissionDictionary): CosmosTarget {
       const short = parameter.slice(parameter.indexOf('.') + 1);
       const note = `${entry.description || parameter} (${parameter}, ID ${hex(entry.id, 4)})`;
       telemetryItem(layout, names, prefix, short, entry.type, note);
+      limitsLines(layout, dictionary, parameter);
     }
     crcLine(layout, false);
     tlm.push(...layout.lines);

@@ -919,3 +919,18 @@ describe('the strict XML reader these tests use', () => {
     expect(root.children.map((c) => c.name)).toEqual(['b', 'c']);
   });
 });
+
+describe('COSMOS limits from the dictionary monitors', () => {
+  it('gives a telemetry item the limits of the first limit monitor on it, and names the other monitors', async () => {
+    const { flightComponents } = await import('../../../src/cli/fsw.js');
+    const { buildDictionary } = await import('../../../src/core/dictionary.js');
+    const lines = toCosmos(buildDictionary(flightComponents())).tlm.split('\n');
+    const item = lines.findIndex((l) => /^ {2}ITEM JUNCTION_C \d+ 32 FLOAT/.test(l));
+    expect(item).toBeGreaterThan(0);
+    const after = lines.slice(item + 1, item + 5);
+    expect(after).toContain('    LIMITS DEFAULT 10 ENABLED -40 -40 90 90');
+    expect(after.some((l) => l.includes('thermal.JUNCTION_STUCK') && l.includes('delta check'))).toBe(true);
+    // One LIMITS per limit-monitored parameter (five of the six deployed monitors are limit checks).
+    expect(lines.filter((l) => l.trim().startsWith('LIMITS DEFAULT')).length).toBe(5);
+  });
+});
