@@ -11,16 +11,21 @@
  *   rejection than physics gives) and re-linearised around each solution (sequential LP).
  * - `score`: delivered / optimum, 0 for a controller that broke a limit.
  *
- * The orbit helpers below duplicate `plant/orbit.ts` on purpose (kept private to avoid clashing with the
- * plant while both were written); they follow the same formulas and will be deduplicated.
+ * The orbit and the accelerator are the plant's own formulas (`plant/orbit.ts`, `plant/accelerator.ts`).
  */
 import highsModule from 'highs';
+import { maxPowerW } from './plant/accelerator.js';
+import {
+  earthViewFactor,
+  eclipseFraction,
+  orbitPeriodS,
+  sunlitSolarW as plantSunlitSolarW,
+  wrapPhase,
+} from './plant/orbit.js';
 import {
   type AcceleratorParams,
   EARTH_ALBEDO,
   EARTH_IR_W_M2,
-  EARTH_MU_KM3_S2,
-  EARTH_RADIUS_KM,
   KELVIN,
   type PlantParams,
   SOLAR_CONSTANT_W_M2,
@@ -30,7 +35,6 @@ import {
 // -----------------------------------------------------------------------------------------------------------
 // Orbit (private; the formulas of params.ts)
 
-const DEG = Math.PI / 180;
 /** Deep-space sink temperature of the radiation law, K. */
 const SPACE_K = 3;
 
@@ -42,22 +46,16 @@ interface OrbitModel {
 }
 
 function orbitModel(params: PlantParams): OrbitModel {
-  const { altitudeKm: h, betaDeg, startPhase } = params.orbit;
-  const r = EARTH_RADIUS_KM + h;
-  const periodS = 2 * Math.PI * Math.sqrt((r * r * r) / EARTH_MU_KM3_S2);
-  const betaStar = Math.asin(EARTH_RADIUS_KM / r);
-  let eclipseFraction = 0;
-  if (Math.abs(betaDeg * DEG) < betaStar) {
-    const x = Math.sqrt(h * h + 2 * EARTH_RADIUS_KM * h) / (r * Math.cos(betaDeg * DEG));
-    eclipseFraction = x >= 1 ? 0 : Math.acos(x) / Math.PI;
-  }
-  return { periodS, eclipseFraction, startPhase: startPhase ?? 0, cosBeta: Math.cos(betaDeg * DEG) };
+  return {
+    periodS: orbitPeriodS(params),
+    eclipseFraction: eclipseFraction(params),
+    startPhase: params.orbit.startPhase ?? 0,
+    cosBeta: Math.cos((params.orbit.betaDeg * Math.PI) / 180),
+  };
 }
 
 function phaseAt(orbit: OrbitModel, timeS: number): number {
-  const p = orbit.startPhase + timeS / orbit.periodS;
-  const w = p - Math.floor(p);
-  return w >= 1 ? 0 : w;
+  return wrapPhase(orbit.startPhase + timeS / orbit.periodS);
 }
 
 function sunlitAt(orbit: OrbitModel, phase: number): boolean {
@@ -66,13 +64,11 @@ function sunlitAt(orbit: OrbitModel, phase: number): boolean {
 
 /** Solar array output while sunlit, W. */
 function sunlitSolarW(params: PlantParams): number {
-  const s = params.solar;
-  return SOLAR_CONSTANT_W_M2 * s.areaM2 * s.efficiency * (s.pointingFactor ?? 1) * (1 - (s.degradation ?? 0));
+  return plantSunlitSolarW(params.solar);
 }
 
 function viewFactor(params: PlantParams): number {
-  const ratio = EARTH_RADIUS_KM / (EARTH_RADIUS_KM + params.orbit.altitudeKm);
-  return params.thermal.radiator.earthViewFactor ?? ratio * ratio;
+  return earthViewFactor(params.orbit, params.thermal.radiator);
 }
 
 /** Earth infrared absorbed by the radiator, W (constant), and the peak albedo (at local noon, beta 0), W. */
@@ -126,7 +122,7 @@ function mostEfficientX(acc: AcceleratorParams): number {
 
 /** Largest accelerator power, W: P(maxMHz). */
 export function maxAcceleratorPowerW(acc: AcceleratorParams): number {
-  return acceleratorPowerW(acc, 1);
+  return maxPowerW(acc);
 }
 
 /**
