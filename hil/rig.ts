@@ -1,18 +1,29 @@
 /**
  * `skynode hil run`: the flight software as its own process, on the `sim-serial` board, against the rig's Modbus
- * devices on a pseudo-terminal, in accelerated time. The rig owns the mission clock: it steps the plant, then
- * tells the flight software (`skynode fsw --clock-follow SOCKET`, src/cli/follow-clock.ts) to advance to the same
- * time and waits until it has (its Modbus traffic settled), step after step, as fast as both go.
+ * devices on one pseudo-terminal and the rig's ground station on another, in accelerated time. The rig owns the
+ * mission clock: it steps the plant, then tells the flight software (`skynode fsw --clock-follow SOCKET`,
+ * src/cli/follow-clock.ts) to advance to the same time and waits until it has (its Modbus traffic settled), step
+ * after step, as fast as both go. Meanwhile the ground station runs the scenario's ground script over the link,
+ * and the scenario's faults are injected: into the plant, the devices' sensors, the device line, the ground link,
+ * and the flight software process itself (killed and started again).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { VirtualClock } from '../src/core/clock.js';
+import { buildDictionary } from '../src/core/dictionary.js';
+import type { Binding } from '../src/thermal/controller.js';
+import { Prng } from '../src/transport/prng.js';
+import type { ModbusSlaveStats } from './devices/modbus-slave.js';
 import { type SerialDevices, startSerialDevices } from './devices/serial-rig.js';
+import { optimum, score } from './optimum.js';
 import { Plant, type PlantViolations } from './plant/plant.js';
-import type { Fault, Scenario } from './scenario.js';
+import { openPtyLine, type PtyLine } from './pty.js';
+import { type GroundCheck, type GroundEvent, RigGround, unknownNames } from './rig-ground.js';
+import type { Fault, RigFault, Scenario } from './scenario.js';
+import type { TracePoint } from './score.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/skynode.js');
@@ -36,49 +47,57 @@ export interface RigOptions {
   readonly scenario: Scenario;
   /** Mission seconds to run (default: the scenario's duration). */
   readonly durationS?: number;
-  /** Mission ms per clock step (default 100: the plant's step and the thermal rate group's period). */
+  /** Mission ms per clock step (default: the scenario's rig.stepMs, 100 unless it says otherwise). */
   readonly stepMs?: number;
   /** Called about every 1 % of the run. */
   readonly onProgress?: (progress: RigProgress) => void;
   /** Real ms to wait for one answer of the flight software before giving up (default 10 000). */
   readonly replyTimeoutMs?: number;
+  /** Mission seconds between trace points (default 10). */
+  readonly traceEveryS?: number;
+  /** Skip the optimum (a linear program; seconds for three orbits): no score then. */
+  readonly skipScore?: boolean;
+}
+
+export interface RigScore {
+  /** Delivered / optimum, 0 on any violation. */
+  readonly score: number;
+  readonly optimumCompute: number;
+  readonly optimumStatus: string;
 }
 
 export interface RigResult {
   readonly scenario: string;
+  readonly description: string;
   readonly missionS: number;
   readonly realS: number;
   /** Mission seconds per real second. */
   readonly speedup: number;
+  readonly stepMs: number;
   readonly violations: PlantViolations;
   readonly computeTotal: number;
+  readonly score: RigScore | undefined;
+  readonly limits: { readonly junctionMaxC: number; readonly batteryFloorSoc: number };
   readonly passed: boolean;
   readonly failures: readonly string[];
-  /** The flight software's exit status (null: killed by a signal). */
+  /** The last flight software process's exit status (null: killed by a signal). */
   readonly fswExitCode: number | null;
-}
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-async function waitFor(condition: () => boolean, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new RigError(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** Faults the rig cannot inject through its Modbus devices. */
-function unsupported(faults: readonly Fault[]): string | undefined {
-  const noise = faults.find((f) => f.kind === 'sensor-noise');
-  if (noise) {
-    return `sensor-noise faults (at ${noise.atS} s) are not supported by 'hil run': the rig's Modbus devices have no noise model (use 'hil score')`;
-  }
-  const batteryBias = faults.find((f) => f.kind === 'sensor-bias' && f.sensor === 'battery');
-  if (batteryBias) {
-    return `a battery sensor-bias (at ${batteryBias.atS} s) is not supported by 'hil run': the scenario biases the state of charge, the rig's EPS only its temperature (use 'hil score')`;
-  }
-  return undefined;
+  /** Times the flight software was killed and started again (fsw-crash faults). */
+  readonly restarts: number;
+  /** Every ground-script step and injected fault that has a verdict. */
+  readonly checks: readonly GroundCheck[];
+  /** The faults injected, when, in words. */
+  readonly faults: ReadonlyArray<{ readonly atS: number; readonly what: string }>;
+  /** Events the ground received. */
+  readonly events: readonly GroundEvent[];
+  /** The plant over the run, with the mode and binding the flight software reported. */
+  readonly trace: readonly TracePoint[];
+  /** The device bus as the rig's devices saw it, and the line faults. */
+  readonly bus: ModbusSlaveStats & { readonly corruptedOctets: number; readonly droppedOctets: number };
+  /** The ground link: frames and packets received, rejected, commands sent. */
+  readonly link: ReturnType<RigGround['station']['linkStats']>;
+  /** What the ground station logged (recoveries, COP-1 alerts, faults). */
+  readonly groundLog: readonly string[];
 }
 
 /** Keeps the last `max` lines a stream wrote, for the diagnosis of a failed run. */
@@ -96,166 +115,364 @@ function tail(stream: NodeJS.ReadableStream | null, max = 40): string[] {
   return lines;
 }
 
-export async function runRig(options: RigOptions): Promise<RigResult> {
-  const { scenario } = options;
-  const durationS = options.durationS ?? scenario.durationS;
-  const stepMs = options.stepMs ?? 100;
-  const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
-  if (!(durationS > 0)) throw new RigError(`duration must be > 0 s, not ${durationS}`);
-  if (!(stepMs > 0)) throw new RigError(`step must be > 0 ms, not ${stepMs}`);
-  const refusal = unsupported(scenario.faults);
-  if (refusal) throw new RigError(refusal);
+/** The clock socket: each flight software process connects once; the rig talks to the latest. */
+class ClockServer {
+  private readonly server: Server;
+  private waiting: ((socket: Socket) => void) | undefined;
+  private queued: Socket[] = [];
 
-  const dir = mkdtempSync(join(tmpdir(), 'skynode-rig-'));
-  const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-  let fsw: ChildProcess | undefined;
-  let fswExit: Promise<number | null> = Promise.resolve(null);
-  let fswExited = false;
-  try {
-    // The serial line: a pseudo-terminal pair, the rig on one end, the flight software on the other.
-    const ptyA = join(dir, 'rig');
-    const ptyB = join(dir, 'fsw');
-    const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${ptyA}`, `pty,raw,echo=0,link=${ptyB}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+  private constructor(
+    readonly path: string,
+    server: Server,
+  ) {
+    this.server = server;
+    server.on('connection', (socket) => {
+      if (this.waiting) {
+        const take = this.waiting;
+        this.waiting = undefined;
+        take(socket);
+      } else this.queued.push(socket);
     });
-    const socatLog = tail(socat.stderr);
-    let socatError: string | undefined;
-    socat.once('error', (error) => {
-      socatError = error.message;
-    });
-    cleanup.push(async () => {
-      if (socat.exitCode !== null || socat.signalCode !== null) return;
-      const exited = new Promise<void>((done) => socat.once('exit', () => done()));
-      socat.kill('SIGTERM');
-      await exited;
-    });
-    await waitFor(
-      () => {
-        if (socatError) throw new RigError(`cannot start socat: ${socatError}`);
-        return existsSync(ptyA) && existsSync(ptyB);
-      },
-      `socat's pseudo-terminals (socat said: ${socatLog.join(' ')})`,
-      5000,
-    );
+  }
 
-    // The clock socket: the flight software connects and follows the rig's clock.
-    const socketPath = join(dir, 'clock.sock');
-    let connection: Socket | undefined;
-    const server: Server = createServer((socket) => {
-      if (connection) {
-        socket.destroy();
-        return;
-      }
-      connection = socket;
-    });
+  static async listen(path: string): Promise<ClockServer> {
+    const server = createServer();
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
-      server.listen(socketPath, () => done());
+      server.listen(path, () => done());
     });
-    cleanup.push(
-      () =>
-        new Promise<void>((done) => {
-          connection?.destroy();
-          server.close(() => done());
-        }),
-    );
+    return new ClockServer(path, server);
+  }
 
-    const clock = new VirtualClock({ startMs: RIG_EPOCH_MS });
-    const plant = new Plant(scenario.plant);
-    const devices: SerialDevices = await startSerialDevices({ plant, clock, path: ptyA, stepMs });
-    cleanup.push(() => devices.close());
+  /** The next connection. */
+  next(): Promise<Socket> {
+    const queued = this.queued.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise<Socket>((done) => {
+      this.waiting = done;
+    });
+  }
 
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'fsw',
-        '--board',
-        'sim-serial',
-        '--state-dir',
-        join(dir, 'state'),
-        '--telemetry-log',
-        '0',
-        '--clock-follow',
-        socketPath,
-      ],
-      { cwd: ROOT, env: { ...process.env, SKYNODE_DEVICE_PORT: ptyB }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    fsw = child;
-    const fswOut = tail(child.stdout);
-    const fswErr = tail(child.stderr);
-    fswExit = new Promise<number | null>((done) =>
+  close(): Promise<void> {
+    for (const socket of this.queued.splice(0)) socket.destroy();
+    return new Promise<void>((done) => this.server.close(() => done()));
+  }
+}
+
+/** One flight software process, following the rig's clock. */
+class FlightProcess {
+  readonly out: string[];
+  readonly err: string[];
+  readonly exit: Promise<number | null>;
+  exited = false;
+  private socket: Socket | undefined;
+  private replies: string[] = [];
+  private wake: (() => void) | undefined;
+  private socketClosed = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly replyTimeoutMs: number,
+    private readonly epochMs: number,
+  ) {
+    this.out = tail(child.stdout);
+    this.err = tail(child.stderr);
+    this.exit = new Promise<number | null>((done) =>
       child.once('exit', (code) => {
-        fswExited = true;
+        this.exited = true;
+        this.wake?.();
         done(code);
       }),
     );
-    const fswSaid = () => [...fswErr, ...fswOut.slice(-10)].join('\n');
-    await waitFor(
-      () => {
-        if (fswExited) throw new RigError(`the flight software exited before connecting:\n${fswSaid()}`);
-        return connection !== undefined;
-      },
-      'the flight software to connect to the clock socket',
-      30_000,
-    );
-    const socket = connection as unknown as Socket;
+  }
+
+  said(): string {
+    return [...this.err, ...this.out.slice(-10)].join('\n');
+  }
+
+  /** Waits for the process to connect to the clock socket. */
+  async attach(server: ClockServer, timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const socket = await Promise.race([
+      server.next(),
+      this.exit.then(() => {
+        throw new RigError(`the flight software exited before connecting:\n${this.said()}`);
+      }),
+      new Promise<never>((_, fail) => {
+        timer = setTimeout(
+          () =>
+            fail(new RigError(`the flight software did not connect within ${timeoutMs} ms:\n${this.said()}`)),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    this.socket = socket;
     socket.setEncoding('utf8');
     let buffered = '';
-    const replies: string[] = [];
-    let wake: (() => void) | undefined;
-    let socketClosed = false;
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       const parts = buffered.split('\n');
       buffered = parts.pop() ?? '';
-      replies.push(...parts.filter((p) => p.trim()));
-      wake?.();
+      this.replies.push(...parts.filter((p) => p.trim()));
+      this.wake?.();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      socketClosed = true;
-      wake?.();
+      this.socketClosed = true;
+      this.wake?.();
     });
-    void fswExit.then(() => wake?.());
+  }
 
-    /** Tells the flight software to advance to `ms` and waits for its answer. */
-    const advance = async (ms: number): Promise<void> => {
-      socket.write(`${JSON.stringify({ advanceTo: ms })}\n`);
-      const deadline = Date.now() + replyTimeoutMs;
-      while (replies.length === 0) {
-        if (socketClosed || fswExited) {
-          throw new RigError(
-            `the flight software went away at t=${(ms - RIG_EPOCH_MS) / 1000} s:\n${fswSaid()}`,
-          );
-        }
-        const left = deadline - Date.now();
-        if (left <= 0) throw new RigError(`no answer from the flight software within ${replyTimeoutMs} ms`);
-        await new Promise<void>((done) => {
-          wake = done;
-          setTimeout(done, left);
-        });
-        wake = undefined;
+  /** Tells the flight software to advance to `ms` and waits for its answer. */
+  async advance(ms: number): Promise<void> {
+    const socket = this.socket;
+    if (!socket) throw new RigError('the flight software is not connected');
+    socket.write(`${JSON.stringify({ advanceTo: ms })}\n`);
+    const deadline = Date.now() + this.replyTimeoutMs;
+    while (this.replies.length === 0) {
+      if (this.socketClosed || this.exited) {
+        throw new RigError(
+          `the flight software went away at t=${(ms - this.epochMs) / 1000} s:\n${this.said()}`,
+        );
       }
-      const reply = JSON.parse(replies.shift() as string) as { at?: unknown };
-      if (reply.at !== ms)
-        throw new RigError(`the flight software answered ${JSON.stringify(reply)} to ${ms}`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new RigError(`no answer from the flight software within ${this.replyTimeoutMs} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((done) => {
+        this.wake = done;
+        timer = setTimeout(done, left);
+      });
+      clearTimeout(timer);
+      this.wake = undefined;
+    }
+    const reply = JSON.parse(this.replies.shift() as string) as { at?: unknown };
+    if (reply.at !== ms) throw new RigError(`the flight software answered ${JSON.stringify(reply)} to ${ms}`);
+  }
+
+  /** SIGTERM (an orderly stop) and its exit status. */
+  async stop(): Promise<number | null> {
+    if (!this.exited) this.child.kill('SIGTERM');
+    return this.exit;
+  }
+
+  /** SIGKILL: a crash, as far as the flight software can tell. */
+  async kill(): Promise<void> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.exit;
+    this.socket?.destroy();
+  }
+}
+
+/** What a fault does, in words, for the report. */
+function describeFault(fault: Fault | RigFault): string {
+  switch (fault.kind) {
+    case 'radiator-degradation':
+    case 'solar-degradation':
+    case 'capacity-fade':
+      return `${fault.kind} ${(fault.value * 100).toFixed(0)} %`;
+    case 'sensor-stuck':
+    case 'sensor-fail':
+    case 'sensor-heal':
+      return `${fault.kind} ${fault.sensor}`;
+    case 'sensor-bias':
+    case 'sensor-noise':
+      return `${fault.kind} ${fault.sensor} ${fault.value ?? 0}${fault.sensor === 'junction' ? ' K' : ' (fraction)'}`;
+    case 'link-loss':
+    case 'device-disconnect':
+      return `${fault.kind} for ${fault.durationS} s`;
+    case 'device-line-noise':
+      return `device-line-noise (bit error rate ${fault.bitErrorRate}) for ${fault.durationS} s`;
+    case 'command-storm':
+      return `command-storm ${fault.count} x ${fault.command}`;
+    case 'uplink-replay':
+    case 'fsw-crash':
+      return fault.kind;
+  }
+}
+
+export async function runRig(options: RigOptions): Promise<RigResult> {
+  const { scenario } = options;
+  const durationS = options.durationS ?? scenario.durationS;
+  const stepMs = options.stepMs ?? scenario.rig.stepMs;
+  const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
+  const traceEveryS = options.traceEveryS ?? 10;
+  if (!(durationS > 0)) throw new RigError(`duration must be > 0 s, not ${durationS}`);
+  if (!(stepMs > 0)) throw new RigError(`step must be > 0 ms, not ${stepMs}`);
+
+  // The flight software's dictionary, as its ground sees it: the names in the script must be in it.
+  const { flightComponents } = await import('../src/cli/fsw.js');
+  const dictionary = buildDictionary(flightComponents());
+  const problems = unknownNames(
+    dictionary,
+    scenario.ground,
+    scenario.rigFaults.flatMap((f) => (f.kind === 'command-storm' ? [f.command] : [])),
+  );
+  if (problems.length > 0) throw new RigError(`${scenario.name}: ${problems.join('; ')}`);
+  // The optimum first (it takes a few seconds of CPU), so that it does not slow the lockstep down.
+  const best = options.skipScore ? undefined : await optimum(scenario.plant, durationS);
+
+  const dir = mkdtempSync(join(tmpdir(), 'skynode-rig-'));
+  const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  let flight: FlightProcess | undefined;
+  try {
+    // Two serial lines: the device bus and the ground link, each a pseudo-terminal pair.
+    let deviceLine: PtyLine;
+    let groundLine: PtyLine;
+    try {
+      deviceLine = await openPtyLine(dir, 'devices');
+      cleanup.push(() => deviceLine.close());
+      groundLine = await openPtyLine(dir, 'ground');
+      cleanup.push(() => groundLine.close());
+    } catch (error) {
+      throw new RigError((error as Error).message);
+    }
+    const server = await ClockServer.listen(join(dir, 'clock.sock'));
+    cleanup.push(() => server.close());
+
+    const clock = new VirtualClock({ startMs: RIG_EPOCH_MS });
+    const plant = new Plant(scenario.plant);
+    const devices: SerialDevices = await startSerialDevices({ plant, clock, path: deviceLine.rig, stepMs });
+    cleanup.push(() => devices.close());
+    const ground = new RigGround({
+      dir,
+      clock,
+      linePath: groundLine.rig,
+      dictionary,
+      epochMs: RIG_EPOCH_MS,
+    });
+    cleanup.push(() => ground.close());
+    const prng = new Prng(scenario.seed);
+    const random = () => prng.next();
+
+    const startFlight = (): FlightProcess => {
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'fsw',
+          '--board',
+          'sim-serial',
+          '--state-dir',
+          join(dir, 'state'),
+          '--telemetry-log',
+          '0',
+          '--link',
+          `serial:${groundLine.program}`,
+          '--keys',
+          ground.keysFile,
+          '--clock-follow',
+          server.path,
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, SKYNODE_DEVICE_PORT: deviceLine.program },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      return new FlightProcess(child, replyTimeoutMs, RIG_EPOCH_MS);
     };
+    flight = startFlight();
+    await flight.attach(server);
 
     const started = performance.now();
-    const faults = [...scenario.faults].sort((a, b) => a.atS - b.atS);
+    const faults: Array<Fault | RigFault> = [...scenario.faults, ...scenario.rigFaults].sort(
+      (a, b) => a.atS - b.atS,
+    );
+    const applied: Array<{ atS: number; what: string }> = [];
+    const background = new Set<Promise<void>>();
+    const inBackground = (work: Promise<void>) => {
+      background.add(work);
+      void work.finally(() => background.delete(work));
+    };
+    let restarts = 0;
     let nextFault = 0;
     const steps = Math.ceil((durationS * 1000) / stepMs);
     const reportEvery = Math.max(1, Math.floor(steps / 100));
-    await advance(clock.now());
+    const traceEvery = Math.max(1, Math.round((traceEveryS * 1000) / stepMs));
+    const trace: TracePoint[] = [];
+    const sample = () => {
+      const s = plant.state;
+      const mode = ground.station.value('power.mode');
+      const binding = ground.station.value('thermal.binding');
+      trace.push({
+        timeS: (clock.now() - RIG_EPOCH_MS) / 1000,
+        junctionC: s.junctionC,
+        radiatorC: s.radiatorC,
+        capW: s.powerCapW,
+        acceleratorW: s.acceleratorW,
+        soc: s.soc,
+        solarW: s.solarW,
+        sunlit: s.sunlit,
+        mode: typeof mode === 'string' ? mode : 'NOMINAL',
+        binding: (typeof binding === 'string' ? binding : 'none') as Binding,
+      });
+    };
+
+    const applyRigFault = async (fault: RigFault): Promise<void> => {
+      switch (fault.kind) {
+        case 'link-loss':
+          ground.loseLink(fault.durationS);
+          return;
+        case 'uplink-replay':
+          ground.replayLastUplink();
+          return;
+        case 'command-storm':
+          inBackground(ground.storm(fault.count, fault.command, fault.args ?? {}));
+          return;
+        case 'device-line-noise':
+          devices.setLineNoise(fault.bitErrorRate, random);
+          clock.scheduler.schedule(() => devices.setLineNoise(0), fault.durationS * 1000);
+          return;
+        case 'device-disconnect':
+          devices.setConnected(false);
+          clock.scheduler.schedule(() => devices.setConnected(true), fault.durationS * 1000);
+          return;
+        case 'fsw-crash': {
+          // Mission time stands still while the node reboots: the plant waits for the flight software.
+          await flight?.kill();
+          restarts += 1;
+          flight = startFlight();
+          await flight.attach(server);
+          await flight.advance(clock.now());
+          inBackground(
+            ground.connect().catch((error: Error) => {
+              ground.log.push(`t=${ground.nowS.toFixed(1)} s reconnect after restart: ${error.message}`);
+            }),
+          );
+          return;
+        }
+      }
+    };
+
+    // The ground listens from the start; its script runs once COP-1 is up.
+    const script = ground
+      .connect()
+      .then(() => ground.runScript(scenario.ground))
+      .catch((error: Error) => {
+        ground.checks.push({
+          atS: ground.nowS,
+          what: 'ground link up',
+          passed: false,
+          detail: error.message,
+        });
+      });
+    inBackground(script);
+
+    await flight.advance(clock.now());
+    sample();
     for (let i = 0; i < steps; i++) {
       const timeS = (i * stepMs) / 1000;
       while (nextFault < faults.length && (faults[nextFault]?.atS ?? Number.POSITIVE_INFINITY) <= timeS) {
         const fault = faults[nextFault++];
-        if (fault) applyFault(fault, plant, devices);
+        if (!fault) continue;
+        applied.push({ atS: timeS, what: describeFault(fault) });
+        if (isRigFault(fault)) await applyRigFault(fault);
+        else applyFault(fault, plant, devices, random);
       }
       clock.advanceBy(stepMs);
-      await advance(clock.now());
+      await flight.advance(clock.now());
+      if ((i + 1) % traceEvery === 0) sample();
       if ((i + 1) % reportEvery === 0 || i + 1 === steps) {
         options.onProgress?.({
           fraction: (i + 1) / steps,
@@ -267,37 +484,67 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
     const realS = (performance.now() - started) / 1000;
     const missionS = (steps * stepMs) / 1000;
 
-    // The run is over: the flight software stops on SIGTERM (and on the socket closing) and must exit 0.
-    child.kill('SIGTERM');
-    const fswExitCode = await fswExit;
+    // The run is over: the flight software stops on SIGTERM and must exit 0.
+    const last = flight;
+    const fswExitCode = await last.stop();
     const state = plant.state;
     const v = state.violations;
     const failures: string[] = [];
-    if (v.junctionKelvinSeconds > scenario.criteria.maxJunctionKelvinSeconds) {
+    const criteria = scenario.criteria;
+    if (v.junctionKelvinSeconds > criteria.maxJunctionKelvinSeconds) {
       failures.push(
         `junction over ${scenario.plant.limits.junctionMaxC} degC for ${v.junctionKelvinSeconds.toFixed(2)} K s`,
       );
     }
-    if (v.batteryDeficitWh > scenario.criteria.maxBatteryDeficitWh) {
+    if (v.batteryDeficitWh > criteria.maxBatteryDeficitWh) {
       failures.push(`battery ${v.batteryDeficitWh.toFixed(2)} Wh under its floor`);
     }
-    if (fswExitCode !== 0) failures.push(`the flight software exited with ${fswExitCode}:\n${fswSaid()}`);
+    const rigScore: RigScore | undefined = best
+      ? {
+          score: score(state.computeTotal, best.compute, v),
+          optimumCompute: best.compute,
+          optimumStatus: best.status,
+        }
+      : undefined;
+    if (rigScore && rigScore.score < criteria.minScore) {
+      failures.push(`score ${rigScore.score.toFixed(3)} below ${criteria.minScore}`);
+    }
+    const unfinished = scenario.ground.length - ground.stepsRun;
+    if (unfinished > 0) {
+      failures.push(`${unfinished} ground-script step(s) not reached before the run ended`);
+    }
+    if (background.size > 0 && unfinished === 0) {
+      failures.push('a command storm was still in progress when the run ended');
+    }
+    for (const check of ground.checks) {
+      if (!check.passed) failures.push(`t=${check.atS.toFixed(1)} s ${check.what}: ${check.detail}`);
+    }
+    if (fswExitCode !== 0) failures.push(`the flight software exited with ${fswExitCode}:\n${last.said()}`);
     return {
       scenario: scenario.name,
+      description: scenario.description,
       missionS,
       realS,
       speedup: missionS / realS,
+      stepMs,
       violations: v,
       computeTotal: state.computeTotal,
+      score: rigScore,
+      limits: scenario.plant.limits,
       passed: failures.length === 0,
       failures,
       fswExitCode,
+      restarts,
+      checks: [...ground.checks],
+      faults: applied,
+      events: [...ground.events],
+      trace,
+      bus: { ...devices.stats, ...devices.line },
+      link: ground.station.linkStats(),
+      groundLog: [...ground.log],
     };
   } finally {
-    if (fsw && !fswExited) {
-      fsw.kill('SIGKILL');
-      await fswExit;
-    }
+    if (flight && !flight.exited) await flight.kill();
     for (const step of cleanup.splice(0).reverse()) {
       try {
         await step();
@@ -308,7 +555,20 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
   }
 }
 
-function applyFault(fault: Fault, plant: Plant, devices: SerialDevices): void {
+const RIG_FAULT_KINDS: ReadonlySet<string> = new Set([
+  'link-loss',
+  'uplink-replay',
+  'command-storm',
+  'device-line-noise',
+  'device-disconnect',
+  'fsw-crash',
+]);
+
+function isRigFault(fault: Fault | RigFault): fault is RigFault {
+  return RIG_FAULT_KINDS.has(fault.kind);
+}
+
+function applyFault(fault: Fault, plant: Plant, devices: SerialDevices, random: () => number): void {
   switch (fault.kind) {
     case 'radiator-degradation':
       plant.setRadiatorDegradation(fault.value);
@@ -323,12 +583,11 @@ function applyFault(fault: Fault, plant: Plant, devices: SerialDevices): void {
       devices.devices.stick(fault.sensor);
       return;
     case 'sensor-bias':
-      // The scenario's bias: K for the junction, a fraction of the reading for the solar array; the devices'
-      // bias: degC, and W (taken at the moment of the fault).
-      devices.devices.bias(
-        fault.sensor,
-        fault.sensor === 'junction' ? (fault.value ?? 0) : (fault.value ?? 0) * plant.state.solarW,
-      );
+      // The scenario's units: K for the junction, a fraction of the reading for the battery's charge and the array.
+      devices.devices.bias(fault.sensor, fault.value ?? 0);
+      return;
+    case 'sensor-noise':
+      devices.devices.noise(fault.sensor, fault.value ?? 0, random);
       return;
     case 'sensor-fail':
       devices.devices.fail(fault.sensor);
@@ -336,7 +595,5 @@ function applyFault(fault: Fault, plant: Plant, devices: SerialDevices): void {
     case 'sensor-heal':
       devices.devices.heal(fault.sensor);
       return;
-    case 'sensor-noise':
-      throw new RigError('sensor-noise faults are not supported by hil run');
   }
 }

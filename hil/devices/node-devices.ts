@@ -11,8 +11,13 @@
  *
  * Sensor faults for the HIL scenarios, on a register block: `junction` (accelerator input 0), `battery` (EPS inputs
  * 0..3: volts, amps, charge, temperature) and `solar` (EPS inputs 4..6). A stuck block keeps answering the
- * registers it held when it stuck; a failed block is answered with exception 04 (slave device failure); a bias
- * offsets the junction's or the battery's temperature (degC), or the solar array's power (W, its current with it).
+ * registers it held when it stuck; a failed block is answered with exception 04 (slave device failure). A bias
+ * or noise has the scenario's units (`../scenario.ts`, `SensorFault`; as `SensorFaults` in `../score.ts`): kelvin
+ * added to the junction temperature, and a fraction of the reading for the battery's state of charge (the SoC
+ * register reads soc * (1 + e), clamped to 0..1) and the solar array's power (solarW * (1 + e), its current with
+ * it). A bias is a fixed e; noise draws e ~ Normal(0, sigma) afresh (Box-Muller, from the random source given) on
+ * every read request that touches the block, so a seeded source repeats a run exactly. One fault per block: a new
+ * one replaces the old, `heal` clears it. Register values stay within their 16-bit encodings.
  */
 import {
   ACCELERATOR_HOLDING_COUNT,
@@ -55,8 +60,19 @@ export interface PlantModbusDevices {
   inputs(): PlantInputs;
   /** The block keeps answering the registers it holds now. */
   stick(name: ModbusSensorName): void;
-  /** The block's quantity reads `delta` off the truth (degC for junction and battery, W for solar). */
-  bias(name: ModbusSensorName, delta: number): void;
+  /**
+   * The block's quantity reads off the truth by `value`: kelvin added to the junction temperature; a fraction of
+   * the reading for the battery's state of charge (soc * (1 + value), clamped to 0..1) and the solar array's power
+   * (solarW * (1 + value), its current with it). Throws a RangeError if `value` is not finite.
+   */
+  bias(name: ModbusSensorName, value: number): void;
+  /**
+   * Every read request that touches the block draws a fresh Gaussian error of standard deviation `sigma`, in
+   * bias's units (K for the junction, a fraction for the battery's state of charge and the solar power), from
+   * `random` (uniform in [0, 1), e.g. `() => prng.next()` of a seeded `Prng` so runs repeat), by Box-Muller.
+   * Throws a RangeError if `sigma` is not finite.
+   */
+  noise(name: ModbusSensorName, sigma: number, random: () => number): void;
   /** Reads of the block are answered with exception 04 (slave device failure). */
   fail(name: ModbusSensorName): void;
   /** Clears any fault on the block. */
@@ -66,7 +82,13 @@ export interface PlantModbusDevices {
 type Fault =
   | { readonly kind: 'stuck'; readonly registers: readonly number[] }
   | { readonly kind: 'failed' }
-  | { readonly kind: 'bias'; readonly delta: number };
+  | { readonly kind: 'bias'; readonly value: number }
+  | { readonly kind: 'noise'; readonly sigma: number; readonly random: () => number };
+
+/** The error on each sensor's quantity for one read: K for the junction, a fraction for battery SoC and solar. */
+type Errors = Readonly<Record<ModbusSensorName, number>>;
+
+const NO_ERRORS: Errors = { junction: 0, battery: 0, solar: 0 };
 
 interface Block {
   readonly unit: 'eps' | 'accelerator';
@@ -85,6 +107,26 @@ const NAMES = Object.keys(BLOCKS) as ModbusSensorName[];
 const failure: ModbusException = modbusException(ModbusExceptionCode.slaveDeviceFailure);
 const badAddress: ModbusException = modbusException(ModbusExceptionCode.illegalDataAddress);
 const badValue: ModbusException = modbusException(ModbusExceptionCode.illegalDataValue);
+
+/**
+ * A standard normal deviate from a uniform source (Box-Muller, as `SensorFaults` in `../score.ts`); 0 when the
+ * source misbehaves (not in [0, 1)), so a read never carries NaN.
+ */
+function gaussian(random: () => number): number {
+  const u = Math.max(1e-12, random());
+  const n = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** A signed register (two's complement) from a value, clamped to -32768..32767 so it never wraps. */
+function signedRegister(value: number): number {
+  return toRegister(Math.max(-32768, Math.min(32767, Number.isFinite(value) ? value : 0)));
+}
+
+/** An unsigned register from a value, clamped to 0..65535 (NaN reads 0). */
+function unsignedRegister(value: number): number {
+  return toRegister(Math.max(0, Number.isFinite(value) ? value : 0));
+}
 
 /** `count` registers from `address` of a block of `size`, or exception 02 when they go past it. */
 function slice<T>(all: readonly T[], address: number, count: number): ModbusRead<T> {
@@ -110,31 +152,29 @@ export function plantModbusDevices(
     loads: Object.fromEntries(params.loads.switched.map((load) => [load.name, load.initiallyOn ?? false])),
   };
   const faults = new Map<ModbusSensorName, Fault>();
-  const biasOf = (name: ModbusSensorName): number => {
-    const fault = faults.get(name);
-    return fault?.kind === 'bias' ? fault.delta : 0;
-  };
 
-  // The registers as the devices measure them (biases applied; stuck and failed blocks are applied on reading).
-  const epsRegisters = (s: PlantState): number[] => {
+  // The registers as the devices measure them, with `e` the errors of this read (biases, noise); stuck and failed
+  // blocks are applied on reading.
+  const epsRegisters = (s: PlantState, e: Errors): number[] => {
     const r = new Array<number>(EPS_INPUT_COUNT).fill(0);
     const volts = s.busVolts;
-    const solarW = Math.max(0, s.solarW + biasOf('solar'));
+    const solarW = Math.max(0, s.solarW * (1 + e.solar));
+    const soc = Math.min(1, Math.max(0, s.soc * (1 + e.battery)));
     r[EpsInput.batteryCentivolts] = toRegister(s.batteryVolts * 100);
     r[EpsInput.batteryCentiamps] = toRegister(s.batteryAmps * 100);
-    r[EpsInput.socPermille] = toRegister(Math.min(1, Math.max(0, s.soc)) * 1000);
-    r[EpsInput.batteryDecicelsius] = toRegister((s.coldPlateC + biasOf('battery')) * 10);
+    r[EpsInput.socPermille] = toRegister(soc * 1000);
+    r[EpsInput.batteryDecicelsius] = toRegister(s.coldPlateC * 10);
     r[EpsInput.solarCentivolts] = toRegister(solarW > 0 ? volts * 100 : 0);
-    r[EpsInput.solarCentiamps] = toRegister(volts > 0 ? (solarW / volts) * 100 : 0);
-    r[EpsInput.solarDeciwatts] = toRegister(solarW * 10);
+    r[EpsInput.solarCentiamps] = unsignedRegister(volts > 0 ? (solarW / volts) * 100 : 0);
+    r[EpsInput.solarDeciwatts] = unsignedRegister(solarW * 10);
     r[EpsInput.busCentivolts] = toRegister(volts * 100);
     r[EpsInput.busCentiamps] = toRegister(volts > 0 ? (s.busW / volts) * 100 : 0);
     r[EpsInput.status] = (s.batteryAmps > 0.01 ? 1 : 0) | (s.solarW > 1 ? 2 : 0);
     return r;
   };
-  const acceleratorRegisters = (s: PlantState): number[] => {
+  const acceleratorRegisters = (s: PlantState, e: Errors): number[] => {
     const r = new Array<number>(ACCELERATOR_INPUT_COUNT).fill(0);
-    r[AcceleratorInput.junctionCenticelsius] = toRegister((s.junctionC + biasOf('junction')) * 100);
+    r[AcceleratorInput.junctionCenticelsius] = signedRegister((s.junctionC + e.junction) * 100);
     r[AcceleratorInput.coldPlateCenticelsius] = toRegister(s.coldPlateC * 100);
     r[AcceleratorInput.radiatorCenticelsius] = toRegister(s.radiatorC * 100);
     r[AcceleratorInput.deciwatts] = toRegister(s.acceleratorW * 10);
@@ -157,20 +197,35 @@ export function plantModbusDevices(
     if (byCap < acc.maxMHz && (ceiling === undefined || byCap <= ceiling)) bits |= 2;
     return bits;
   };
-  const measured = (unit: Block['unit']): number[] =>
-    unit === 'eps' ? epsRegisters(plant.state) : acceleratorRegisters(plant.state);
+  const measured = (unit: Block['unit'], e: Errors): number[] =>
+    unit === 'eps' ? epsRegisters(plant.state, e) : acceleratorRegisters(plant.state, e);
 
-  /** The unit's input registers as read: stuck blocks hold, a failed block in the range fails the read. */
+  /**
+   * The unit's input registers as read: a failed block in the range fails the read, biases apply, a noisy block
+   * in the range draws its error for this read (one deviate per request; none for a request that misses it or
+   * fails), stuck blocks hold.
+   */
   const readInputs = (unit: Block['unit'], address: number, count: number): ModbusRead<number> => {
-    const registers = measured(unit);
-    if (address + count > registers.length) return badAddress;
+    const size = unit === 'eps' ? EPS_INPUT_COUNT : ACCELERATOR_INPUT_COUNT;
+    if (address + count > size) return badAddress;
+    const overlaps = (block: Block): boolean =>
+      block.unit === unit && address < block.first + block.count && block.first < address + count;
+    for (const name of NAMES) {
+      if (faults.get(name)?.kind === 'failed' && overlaps(BLOCKS[name])) return failure;
+    }
+    const errors: Record<ModbusSensorName, number> = { ...NO_ERRORS };
+    for (const name of NAMES) {
+      const fault = faults.get(name);
+      if (fault?.kind === 'bias') errors[name] = fault.value;
+      else if (fault?.kind === 'noise' && overlaps(BLOCKS[name]))
+        errors[name] = gaussian(fault.random) * fault.sigma;
+    }
+    const registers = measured(unit, errors);
     for (const name of NAMES) {
       const block = BLOCKS[name];
       const fault = faults.get(name);
-      if (block.unit !== unit || !fault) continue;
-      const overlaps = address < block.first + block.count && block.first < address + count;
-      if (fault.kind === 'failed' && overlaps) return failure;
-      if (fault.kind === 'stuck') registers.splice(block.first, block.count, ...fault.registers);
+      if (block.unit === unit && fault?.kind === 'stuck')
+        registers.splice(block.first, block.count, ...fault.registers);
     }
     return registers.slice(address, address + count);
   };
@@ -257,11 +312,16 @@ export function plantModbusDevices(
     stick(name) {
       faults.delete(name);
       const block = BLOCKS[name];
-      const registers = measured(block.unit).slice(block.first, block.first + block.count);
+      const registers = measured(block.unit, NO_ERRORS).slice(block.first, block.first + block.count);
       faults.set(name, { kind: 'stuck', registers });
     },
-    bias(name, delta) {
-      faults.set(name, { kind: 'bias', delta });
+    bias(name, value) {
+      if (!Number.isFinite(value)) throw new RangeError(`bias: ${name} bias must be finite, not ${value}`);
+      faults.set(name, { kind: 'bias', value });
+    },
+    noise(name, sigma, random) {
+      if (!Number.isFinite(sigma)) throw new RangeError(`noise: ${name} sigma must be finite, not ${sigma}`);
+      faults.set(name, { kind: 'noise', sigma, random });
     },
     fail(name) {
       faults.set(name, { kind: 'failed' });

@@ -40,6 +40,15 @@ export interface SerialDevices {
   readonly stats: ModbusSlaveStats;
   /** Errors the port reported while open. */
   readonly portErrors: readonly string[];
+  /** Line faults: octets hit by bit errors (both ways) and octets lost to a disconnection, so far. */
+  readonly line: { readonly corruptedOctets: number; readonly droppedOctets: number };
+  /**
+   * Line noise: each octet crossing the line either way has one bit flipped with probability `bitErrorRate`
+   * (0: a clean line), drawn from `random` (a seeded PRNG, so that a run repeats).
+   */
+  setLineNoise(bitErrorRate: number, random?: () => number): void;
+  /** A pulled cable: nothing crosses the line either way until connected again. */
+  setConnected(connected: boolean): void;
   /** Stops stepping the plant and closes the port. */
   close(): Promise<void>;
 }
@@ -69,10 +78,32 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
     rtscts: false,
     autoOpen: false,
   });
+  const line = { corruptedOctets: 0, droppedOctets: 0 };
+  let bitErrorRate = 0;
+  let random: () => number = Math.random;
+  let connected = true;
+  /** The octets as the line delivers them: a copy with bit errors, or undefined when the cable is out. */
+  const across = (octets: Uint8Array): Uint8Array | undefined => {
+    if (!connected) {
+      line.droppedOctets += octets.length;
+      return undefined;
+    }
+    if (bitErrorRate <= 0) return octets;
+    const out = Uint8Array.from(octets);
+    for (let i = 0; i < out.length; i++) {
+      if (random() < bitErrorRate) {
+        out[i] = (out[i] as number) ^ (1 << Math.floor(random() * 8));
+        line.corruptedOctets += 1;
+      }
+    }
+    return out;
+  };
   const slave = new ModbusSlave({
     units: devices.units,
     send: (frame) => {
-      port.write(Buffer.from(frame), (error) => {
+      const sent = across(frame);
+      if (!sent) return;
+      port.write(Buffer.from(sent), (error) => {
         if (error) portErrors.push(error.message);
       });
     },
@@ -80,7 +111,10 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
     ...(options.corruptEvery !== undefined ? { corruptEvery: options.corruptEvery } : {}),
   });
   port.on('error', (error: Error) => portErrors.push(error.message));
-  port.on('data', (chunk: Buffer) => slave.receive(chunk));
+  port.on('data', (chunk: Buffer) => {
+    const received = across(chunk);
+    if (received) slave.receive(received);
+  });
   await new Promise<void>((resolve, reject) => {
     port.open((error: Error | null) => (error ? reject(error) : resolve()));
   });
@@ -98,6 +132,15 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
     slave,
     stats: slave.stats,
     portErrors,
+    line,
+    setLineNoise(rate, source) {
+      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`bit error rate must be in 0..1, not ${rate}`);
+      bitErrorRate = rate;
+      if (source) random = source;
+    },
+    setConnected(value) {
+      connected = value;
+    },
     close() {
       closed ??= new Promise<void>((resolve) => {
         stepping.unsubscribe();

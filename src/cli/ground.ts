@@ -9,22 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { interval, type SchedulerLike } from 'rxjs';
+import { interval } from 'rxjs';
 import { RealClock } from '../core/clock.js';
 import { formatValue } from '../core/component.js';
 import { buildDictionary } from '../core/dictionary.js';
-import {
-  describeGap,
-  formatExport,
-  GroundArchive,
-  parseTime,
-  playbackSpans,
-  type SequenceGap,
-} from '../ground/archive.js';
+import { describeGap, formatExport, GroundArchive, parseTime, type SequenceGap } from '../ground/archive.js';
 import { ArsnFile } from '../ground/arsn.js';
 import type { TmRecord } from '../ground/codec.js';
 import { parseArguments, suggestions } from '../ground/command-line.js';
-import { type CommandOutcome, formatLinkStats, GroundStation, PLAYBACK_VCID } from '../ground/station.js';
+import { recoverGaps } from '../ground/recover.js';
+import { type CommandOutcome, formatLinkStats, GroundStation } from '../ground/station.js';
 import { openPipe } from '../transport/pipe.js';
 import { checkLinkSpec, flightComponents, linkProfile, loadKeys, UsageError } from './fsw.js';
 
@@ -77,33 +71,10 @@ const RECORD_KINDS: ReadonlyArray<TmRecord['kind']> = [
   'undecodable',
 ];
 const STATS_EVERY_MS = 5000;
-/** The node's report that a playback is complete (src/services/telemetry/recorder.ts), when it has one. */
-const PLAYBACK_DONE_EVENT = 'recorder.PLAYBACK_DONE';
-/** Playback packets go down at the lowest priority: wait this long without one before counting what came. */
-/** Rounds of playback requests `gaps --request` makes before it gives up on what is still missing. */
-const PLAYBACK_ROUNDS = 3;
-const PLAYBACK_QUIET_MS = 1000;
-
 function describe(outcome: CommandOutcome): string[] {
   return outcome.stages.map((s) =>
     s.success ? `  ${s.stage}: ok` : `  ${s.stage}: FAILED (code ${s.code}) ${s.reason ?? ''}`,
   );
-}
-
-/** Resolves once `quietMs` pass without a packet on the playback VC. */
-function playbackQuiet(station: GroundStation, scheduler: SchedulerLike, quietMs: number): Promise<void> {
-  return new Promise<void>((done) => {
-    const finish = () => {
-      records.unsubscribe();
-      done();
-    };
-    let timer = scheduler.schedule(finish, quietMs);
-    const records = station.records$.subscribe((received) => {
-      if (received.vcid !== PLAYBACK_VCID) return;
-      timer.unsubscribe();
-      timer = scheduler.schedule(finish, quietMs);
-    });
-  });
 }
 
 function timeOption(
@@ -295,69 +266,16 @@ export async function ground(argv: string[]): Promise<number> {
       return outcome.ok ? 0 : 1;
     }
     if (action === 'gaps') {
-      // One request at a time: each waits until the node says its playback is done (and VC 1 is quiet), so the
-      // packets are in the archive before the next, and before the count of what was recovered.
-      const reportsDone = dictionary.eventByName.has(PLAYBACK_DONE_EVENT);
-      const requested = gaps.reduce((n, g) => n + g.missing, 0);
-      // What is still missing inside the spans asked for (new gaps elsewhere, since the last session, aside).
-      const stillMissing = () =>
-        archive
-          .gaps(requestedSpan)
-          .filter((g) => gaps.some((o) => o.apid === g.apid && g.fromMs >= o.fromMs && g.toMs <= o.toMs));
-      // Playback crosses the same link as what it replaces: what a round loses, the next asks for again.
-      let pending = gaps;
-      let failed = 0;
-      for (let round = 1; round <= PLAYBACK_ROUNDS && pending.length > 0; round++) {
-        if (round > 1)
-          out.write(`round ${round}: ${pending.length} gap${pending.length === 1 ? '' : 's'} left\n`);
-        failed = 0;
-        for (const { fromMs, toMs, gaps: covered } of playbackSpans(pending)) {
-          let outcome: Awaited<ReturnType<typeof station.requestPlayback>>;
-          try {
-            outcome = await station.requestPlayback(fromMs, toMs, timeoutS * 1000);
-          } catch (error) {
-            // A report lost on a bad link is no reason to give up the other spans: the playback may well run.
-            out.write(
-              `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}: ${(error as Error).message}\n`,
-            );
-            failed += 1;
-            await playbackQuiet(station, clock.scheduler, 2 * PLAYBACK_QUIET_MS);
-            continue;
-          }
-          out.write(
-            `playback ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} (${covered} gap${covered === 1 ? '' : 's'}) (request ${outcome.requestId.toString(16)}): ${outcome.ok ? 'completed' : 'FAILED'}\n`,
-          );
-          for (const line of describe(outcome)) out.write(`${line}\n`);
-          if (!outcome.ok) {
-            failed += 1;
-            continue;
-          }
-          if (reportsDone) {
-            try {
-              const done = await station.awaitEvent(
-                PLAYBACK_DONE_EVENT,
-                (args) => args.requestId === outcome.requestId,
-                timeoutS * 1000,
-              );
-              out.write(`  ${done.message}\n`);
-            } catch {
-              out.write(`  no ${PLAYBACK_DONE_EVENT} for it within ${timeoutS} s\n`);
-            }
-          }
-          // The event may overtake the last packets (they go at the lowest priority): wait until VC 1 is quiet.
-          await playbackQuiet(
-            station,
-            clock.scheduler,
-            reportsDone ? PLAYBACK_QUIET_MS : 2 * PLAYBACK_QUIET_MS,
-          );
-        }
-        pending = stillMissing();
-        if (failed === playbackSpans(gaps).length && round === 1) break; // nothing is answering: no point
-      }
-      const still = pending.reduce((n, g) => n + g.missing, 0);
-      out.write(`recovered ${requested - still} of ${requested} missing packets\n`);
-      for (const gap of pending) out.write(`  still missing: ${describeGap(gap)}\n`);
-      return still === 0 ? 0 : 1;
+      const { stillMissing } = await recoverGaps({
+        station,
+        archive,
+        scheduler: clock.scheduler,
+        gaps,
+        span: requestedSpan,
+        timeoutMs: timeoutS * 1000,
+        say: (line) => out.write(`${line}\n`),
+      });
+      return stillMissing === 0 ? 0 : 1;
     }
     if (action === 'watch') {
       const records = station.records$.subscribe(({ time, record }) => {

@@ -160,35 +160,57 @@ function progressBar(p: RigProgress): string {
 
 export function formatRun(result: RigResult): string {
   const v = result.violations;
+  const failedChecks = result.checks.filter((c) => !c.passed).length;
   const lines = [
     `scenario ${result.scenario}`,
     `mission time     ${result.missionS.toFixed(1)} s`,
     `real time        ${result.realS.toFixed(1)} s`,
-    `speed-up         x${result.speedup.toFixed(1)}`,
+    `speed-up         x${result.speedup.toFixed(1)} (${result.stepMs} ms steps)`,
+    `score            ${result.score ? `${result.score.score.toFixed(3)} of the optimum` : 'not computed'}`,
     `junction max     ${v.junctionMaxC.toFixed(2)} degC`,
     `battery min      ${pct(v.batteryMinSoc)}`,
     `violations       ${v.junctionKelvinSeconds.toFixed(2)} K s over the junction limit, ${v.batteryDeficitWh.toFixed(2)} Wh under the battery floor`,
-    `flight software  exit ${result.fswExitCode}`,
+    `faults injected  ${result.faults.length}`,
+    `ground checks    ${result.checks.length - failedChecks} of ${result.checks.length} passed`,
+    `device bus       ${result.bus.requests} requests, ${result.bus.crcErrors} CRC errors, ${result.bus.exceptions} exceptions`,
+    `ground link      ${result.link.framesIn} frames in, ${result.link.framesRejected} rejected, ${result.link.commandsSent} commands sent`,
+    `flight software  exit ${result.fswExitCode}${result.restarts > 0 ? `, restarted ${result.restarts} time(s)` : ''}`,
+    ...result.checks.map(
+      (c) => `  ${c.passed ? 'pass' : 'FAIL'} t=${c.atS.toFixed(1)} s ${c.what}: ${c.detail}`,
+    ),
     result.passed ? 'PASS' : `FAIL: ${result.failures.join('; ')}`,
   ];
   return `${lines.join('\n')}\n`;
 }
 
+/** Writes a report to DIR/NAME.html and says where. */
+async function writeReport(dir: string, name: string, html: string): Promise<void> {
+  const [{ mkdirSync, writeFileSync }, { join }] = await Promise.all([
+    import('node:fs'),
+    import('node:path'),
+  ]);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.html`);
+  writeFileSync(path, html);
+  process.stderr.write(`report: ${path}\n`);
+}
+
 /** The flight software as its own process against the rig, in accelerated time. */
 async function runAction(
   file: string | undefined,
-  durationText: string | undefined,
-  stepText: string | undefined,
+  values: { duration?: string; 'step-ms'?: string; report?: string; json?: boolean },
   extra: readonly string[],
 ): Promise<number> {
   if (!file) throw new UsageError('hil run needs a scenario file: skynode hil run seeds/NAME.json');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const durationText = values.duration;
+  const stepText = values['step-ms'];
   const durationS = durationText === undefined ? undefined : Number(durationText);
   if (durationS !== undefined && !(durationS > 0)) {
     throw new UsageError(`--duration takes seconds > 0, not '${durationText}'`);
   }
-  const stepMs = stepText === undefined ? 100 : Number(stepText);
-  if (!(stepMs > 0) || !Number.isFinite(stepMs)) {
+  const stepMs = stepText === undefined ? undefined : Number(stepText);
+  if (stepMs !== undefined && (!(stepMs > 0) || !Number.isFinite(stepMs))) {
     throw new UsageError(`--step-ms takes milliseconds > 0, not '${stepText}'`);
   }
   const scenario = scenarioFile(file);
@@ -200,7 +222,7 @@ async function runAction(
     result = await runRig({
       scenario,
       ...(durationS !== undefined ? { durationS } : {}),
-      stepMs,
+      ...(stepMs !== undefined ? { stepMs } : {}),
       onProgress: (p) => {
         if (tty) {
           process.stderr.write(`\r${progressBar(p)}`);
@@ -219,8 +241,18 @@ async function runAction(
     throw error;
   }
   if (tty) process.stderr.write('\n');
-  process.stdout.write(formatRun(result));
+  process.stdout.write(values.json ? `${JSON.stringify(runJson(result))}\n` : formatRun(result));
+  if (values.report) {
+    const { rigReport } = await import('../../hil/report.js');
+    await writeReport(values.report, `${scenario.name}.run`, rigReport(result));
+  }
   return result.passed ? 0 : 1;
+}
+
+/** `hil run --json`: the verdict and figures, without the trace. */
+export function runJson(result: RigResult): Record<string, unknown> {
+  const { trace: _trace, groundLog: _log, ...rest } = result;
+  return rest;
 }
 
 export async function hilCommand(argv: readonly string[]): Promise<number> {
@@ -243,7 +275,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
   }
   const [action, file, ...extra] = positionals;
   if (action === 'devices') return devices(values.port, file, values.duration, extra);
-  if (action === 'run') return runAction(file, values.duration, values['step-ms'], extra);
+  if (action === 'run') return runAction(file, values, extra);
   if (action !== 'score') {
     throw new UsageError(
       action === undefined
@@ -257,15 +289,8 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
   const result = await scoreScenario(scenario, { traceEveryS: values.report ? 30 : 0 });
   process.stdout.write(values.json ? `${JSON.stringify(scoreJson(result))}\n` : formatScore(result));
   if (values.report) {
-    const [{ mkdirSync, writeFileSync }, { join }, { htmlReport }] = await Promise.all([
-      import('node:fs'),
-      import('node:path'),
-      import('../../hil/report.js'),
-    ]);
-    mkdirSync(values.report, { recursive: true });
-    const path = join(values.report, `${scenario.name}.html`);
-    writeFileSync(path, htmlReport(result, scenario.description));
-    process.stderr.write(`report: ${path}\n`);
+    const { htmlReport } = await import('../../hil/report.js');
+    await writeReport(values.report, scenario.name, htmlReport(result, scenario.description));
   }
   return result.passed ? 0 : 1;
 }

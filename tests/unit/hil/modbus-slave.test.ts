@@ -315,9 +315,18 @@ describe('plantModbusDevices', () => {
     expect(devices.eps.inputs?.(0, 10)).toEqual({ exception: 4 });
     expect(devices.eps.inputs?.(3, 1)).toEqual({ exception: 4 });
     expect(read(devices.eps, 'inputs', 4, 6)).toHaveLength(6);
-    devices.bias('solar', 10);
-    expect(read(devices.eps, 'inputs', EpsInput.solarDeciwatts, 1)).toEqual([
-      Math.round((plant.state.solarW + 10) * 10),
+    // Solar bias: a fraction of the array's power (its current with it), as the scenarios give it.
+    devices.bias('solar', 0.1);
+    const s = plant.state;
+    expect(read(devices.eps, 'inputs', EpsInput.solarCentiamps, 2)).toEqual([
+      Math.round(((s.solarW * 1.1) / s.busVolts) * 100),
+      Math.round(s.solarW * 1.1 * 10),
     ]);
+    // Battery bias: a fraction of the state of charge; the battery's temperature is untouched.
+    devices.heal('battery');
+    devices.bias('battery', -0.25);
+    const battery = read(devices.eps, 'inputs', 0, 4);
+    expect(battery[EpsInput.socPermille]).toBe(Math.round(s.soc * 0.75 * 1000));
+    expect(signed16(battery[EpsInput.batteryDecicelsius] as number)).toBe(Math.round(s.coldPlateC * 10));
   });
 });
