@@ -44,6 +44,7 @@ export const simSerial = defineBoard({
       },
       // The master counts the request on the bus among those pending.
       pendingIo: () => master.pending,
+      ioIdle: () => master.whenIdle(),
       async close() {
         monitor.close();
         master.close();

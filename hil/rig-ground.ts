@@ -110,6 +110,8 @@ export interface RigGroundOptions {
 
 const DEFAULT_WITHIN_S = 30;
 const DEFAULT_TIMEOUT_S = 60;
+/** How long a recovery of missed telemetry may take by default: a lost pass takes minutes to play back. */
+const DEFAULT_RECOVERY_S = 600;
 
 /** What a ground-script step asks for, in words, for the report. */
 export function describeStep(step: GroundStep): string {
@@ -128,7 +130,7 @@ export function describeStep(step: GroundStep): string {
   if ('expectEvent' in step) {
     return `event ${step.expectEvent} since t=${step.sinceS ?? step.atS} s within ${step.withinS ?? DEFAULT_WITHIN_S} s`;
   }
-  return `recover gaps t=${step.recoverGaps.fromS}..${step.recoverGaps.toS} s, at most ${step.maxMissing ?? 0} missing`;
+  return `recover gaps t=${step.recoverGaps.fromS}..${step.recoverGaps.toS} s within ${step.withinS ?? DEFAULT_RECOVERY_S} s, at most ${step.maxMissing ?? 0} missing`;
 }
 
 /** Names in a ground script or storm that the dictionary does not have, as messages (empty: all known). */
@@ -331,6 +333,7 @@ export class RigGround {
         );
         return;
       }
+      const withinS = step.withinS ?? DEFAULT_RECOVERY_S;
       const span = {
         from: this.epochMs + step.recoverGaps.fromS * 1000,
         to: this.epochMs + step.recoverGaps.toS * 1000,
@@ -347,14 +350,15 @@ export class RigGround {
               scheduler: this.clock.scheduler,
               gaps,
               span,
-              timeoutMs: DEFAULT_TIMEOUT_S * 1000,
+              timeoutMs: withinS * 1000,
               say: (line) => this.say(line),
             });
+      const tookS = this.nowS - atS;
       this.record(
         atS,
         what,
-        result.stillMissing <= (step.maxMissing ?? 0),
-        `${missingBefore} packets missing in ${gaps.length} gaps, ${result.stillMissing} still missing after playback`,
+        result.stillMissing <= (step.maxMissing ?? 0) && tookS <= withinS,
+        `${missingBefore} packets missing in ${gaps.length} gaps, ${result.stillMissing} still missing after playback, which took ${tookS.toFixed(0)} s`,
       );
     } catch (error) {
       this.record(atS, what, false, (error as Error).message);

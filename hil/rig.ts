@@ -55,7 +55,8 @@ export interface RigOptions {
   readonly replyTimeoutMs?: number;
   /** Mission seconds between trace points (default 10). */
   readonly traceEveryS?: number;
-  /** Skip the optimum (a linear program; seconds for three orbits): no score then. */
+  /** Skip the optimum (a linear program; seconds for three orbits): no score then. A run shorter than the
+   * scenario has none either. */
   readonly skipScore?: boolean;
 }
 
@@ -309,8 +310,10 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
     scenario.rigFaults.flatMap((f) => (f.kind === 'command-storm' ? [f.command] : [])),
   );
   if (problems.length > 0) throw new RigError(`${scenario.name}: ${problems.join('; ')}`);
-  // The optimum first (it takes a few seconds of CPU), so that it does not slow the lockstep down.
-  const best = options.skipScore ? undefined : await optimum(scenario.plant, durationS);
+  // The optimum first (it takes a few seconds of CPU), so that it does not slow the lockstep down. A score needs
+  // the whole scenario: over part of an orbit the optimum's plan and the controller's are not comparable.
+  const whole = durationS >= scenario.durationS - 1e-6;
+  const best = options.skipScore || !whole ? undefined : await optimum(scenario.plant, durationS);
 
   const dir = mkdtempSync(join(tmpdir(), 'skynode-rig-'));
   const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
@@ -349,6 +352,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       const child = spawn(
         process.execPath,
         [
+          ...(process.env.SKYNODE_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
           BIN,
           'fsw',
           '--board',

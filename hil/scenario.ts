@@ -71,7 +71,8 @@ export type RigFault =
  *   within `withinS` (default 30);
  * - `expectEvent`: the event must be received, raised at or after `sinceS` (default `atS`), within `withinS`;
  * - `recoverGaps`: the ground finds the packets it missed between `fromS` and `toS` and asks the recorder to
- *   play them back (as `skynode ground gaps --request`); at most `maxMissing` (default 0) may still be missing.
+ *   play them back (as `skynode ground gaps --request`); at most `maxMissing` (default 0) may still be missing
+ *   after `withinS` (default 600).
  */
 export type GroundStep =
   | {
@@ -99,6 +100,7 @@ export type GroundStep =
       readonly atS: number;
       readonly recoverGaps: { readonly fromS: number; readonly toS: number };
       readonly maxMissing?: number;
+      readonly withinS?: number;
     };
 
 /** How `hil run` steps: mission ms per lockstep (default 100, the thermal rate group's period). */
@@ -343,4 +345,26 @@ export function loadScenario(path: string): Scenario {
     throw new ScenarioError(`${path}: not valid JSON: ${(error as Error).message}`);
   }
   return parseScenario(document, path);
+}
+
+/** The least mission time a quick run covers. */
+export const QUICK_MIN_S = 1200;
+/** How long a quick run goes on after the last scripted moment. */
+export const QUICK_MARGIN_S = 300;
+
+/**
+ * The span of a quick run (`hil run --quick`, what CI runs): up to QUICK_MARGIN_S after the last fault or ground
+ * step, at least QUICK_MIN_S, at most the whole scenario. A quick run checks the limits and the ground script;
+ * the score against the optimum needs whole orbits, so a quick run has none.
+ */
+export function quickDurationS(scenario: Scenario): number {
+  const times = [
+    ...scenario.faults.map((f) => f.atS),
+    ...scenario.rigFaults.map((f) => f.atS + ('durationS' in f ? f.durationS : 0)),
+    ...scenario.ground.map(
+      (g) => g.atS + ('recoverGaps' in g ? (g.withinS ?? 600) : 'withinS' in g ? (g.withinS ?? 30) : 0),
+    ),
+  ];
+  const last = times.length > 0 ? Math.max(...times) : 0;
+  return Math.min(scenario.durationS, Math.max(QUICK_MIN_S, last + QUICK_MARGIN_S));
 }

@@ -12,22 +12,40 @@ import { createConnection, type Socket } from 'node:net';
 import type { VirtualClock } from '../core/clock.js';
 import { UsageError } from './fsw.js';
 
-/** How long (real time) a step waits at most for the board's I/O to settle. */
-export const SETTLE_LIMIT_MS = 500;
+/**
+ * How long (real time) a step waits at most for the board's I/O to settle. A healthy answer on a pseudo-terminal
+ * takes about a millisecond; a request lost on the line never gets one, and each such wait costs this much.
+ */
+export const SETTLE_LIMIT_MS = 25;
 
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Waits until the work a clock step started has settled: the microtasks and I/O callbacks run, then, while the
- * board has I/O in flight, short real-time waits (at most `limitMs`), then one more turn of the event loop for
- * whatever the last answers started.
+ * board has I/O in flight, waits for it to go idle (at most `limitMs` of real time in all: an answer that will
+ * never come, on a noisy or cut line, is the master's timeout to notice, on the next steps' mission time), then
+ * one more turn of the event loop for whatever the last answers started.
  */
-export async function settle(pendingIo: () => number, limitMs = SETTLE_LIMIT_MS): Promise<void> {
+export async function settle(
+  pendingIo: () => number,
+  limitMs = SETTLE_LIMIT_MS,
+  ioIdle?: () => Promise<void>,
+): Promise<void> {
   await immediate();
   const deadline = performance.now() + limitMs;
-  // setImmediate, not a timer: Node rounds timers up to 1 ms, which would cost a millisecond every step; the
-  // immediate runs right after the event loop has polled for the answer.
-  while (pendingIo() > 0 && performance.now() < deadline) await immediate();
+  while (pendingIo() > 0) {
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    if (ioIdle) {
+      // Sleep until the answers are in rather than spin: the rig and its devices need the CPU meanwhile.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ioIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
+    // setImmediate, not a timer: Node rounds timers up to 1 ms, which would cost a millisecond every step; the
+    // immediate runs right after the event loop has polled, and lets what the answers started queue its I/O.
+    await immediate();
+  }
   await immediate();
 }
 
@@ -35,7 +53,7 @@ export interface ClockFollower {
   /** The mission time of the rig's first message: start the VirtualClock there. */
   readonly startMs: number;
   /** Starts answering the rig: each `advanceTo` moves `clock`, settles, and is answered. */
-  follow(clock: VirtualClock, pendingIo: () => number): void;
+  follow(clock: VirtualClock, pendingIo: () => number, ioIdle?: () => Promise<void>): void;
   /** Resolves when the socket has closed (the rig is done or gone). */
   readonly closed: Promise<void>;
   close(): void;
@@ -101,13 +119,13 @@ export async function connectClockFollower(path: string): Promise<ClockFollower 
     startMs,
     closed,
     close: () => socket.destroy(),
-    follow(clock, pendingIo) {
+    follow(clock, pendingIo, ioIdle) {
       void (async () => {
         try {
           for (let line: string | undefined = first; line !== undefined; line = await nextLine()) {
             const ms = parseAdvance(line);
             clock.advanceTo(ms);
-            await settle(pendingIo);
+            await settle(pendingIo, SETTLE_LIMIT_MS, ioIdle);
             if (socket.destroyed) return;
             socket.write(`${JSON.stringify({ at: clock.now() })}\n`);
           }

@@ -160,6 +160,8 @@ export interface RunningFlight {
   readonly board: BoardDefinition;
   /** I/O the board's drivers have in flight (`OpenBoard.pendingIo`; 0 for a board that does not tell). */
   pendingIo(): number;
+  /** Resolves when the board's I/O is next idle (`OpenBoard.ioIdle`; at once for a board that does not tell). */
+  ioIdle(): Promise<void>;
   /** Stops the stack and releases the board (GPIO holders stopped, watchdog disarmed) before it resolves. */
   shutdown(reason: string): Promise<void>;
 }
@@ -197,6 +199,7 @@ function withServiceWatchdog(opened: OpenBoard, env: BoardEnvironment): OpenBoar
   return {
     devices: { ...opened.devices, watchdog },
     ...(opened.pendingIo ? { pendingIo: () => opened.pendingIo?.() ?? 0 } : {}),
+    ...(opened.ioIdle ? { ioIdle: () => opened.ioIdle?.() ?? Promise.resolve() } : {}),
     // The board closes its own devices (its hardware watchdog among them); the service watchdog is ours to close.
     async close() {
       await Promise.all([opened.close(), service.close()]);
@@ -211,6 +214,7 @@ function withProcessMonitor(opened: OpenBoard, stateDir: string): OpenBoard {
   return {
     devices: { ...opened.devices, process },
     ...(opened.pendingIo ? { pendingIo: () => opened.pendingIo?.() ?? 0 } : {}),
+    ...(opened.ioIdle ? { ioIdle: () => opened.ioIdle?.() ?? Promise.resolve() } : {}),
     async close() {
       process.close();
       await opened.close();
@@ -296,6 +300,7 @@ export function startFlight(options: FlightOptions): RunningFlight {
     logger,
     board,
     pendingIo: () => hardware.pendingIo?.() ?? 0,
+    ioIdle: () => hardware.ioIdle?.() ?? Promise.resolve(),
     async shutdown(reason) {
       if (down) return;
       down = true;

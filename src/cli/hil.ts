@@ -166,7 +166,7 @@ export function formatRun(result: RigResult): string {
     `mission time     ${result.missionS.toFixed(1)} s`,
     `real time        ${result.realS.toFixed(1)} s`,
     `speed-up         x${result.speedup.toFixed(1)} (${result.stepMs} ms steps)`,
-    `score            ${result.score ? `${result.score.score.toFixed(3)} of the optimum` : 'not computed'}`,
+    `score            ${result.score ? `${result.score.score.toFixed(3)} of the optimum` : 'none (a score needs the whole scenario)'}`,
     `junction max     ${v.junctionMaxC.toFixed(2)} degC`,
     `battery min      ${pct(v.batteryMinSoc)}`,
     `violations       ${v.junctionKelvinSeconds.toFixed(2)} K s over the junction limit, ${v.batteryDeficitWh.toFixed(2)} Wh under the battery floor`,
@@ -198,7 +198,7 @@ async function writeReport(dir: string, name: string, html: string): Promise<voi
 /** The flight software as its own process against the rig, in accelerated time. */
 async function runAction(
   file: string | undefined,
-  values: { duration?: string; 'step-ms'?: string; report?: string; json?: boolean },
+  values: { duration?: string; 'step-ms'?: string; report?: string; json?: boolean; quick?: boolean },
   extra: readonly string[],
 ): Promise<number> {
   if (!file) throw new UsageError('hil run needs a scenario file: skynode hil run seeds/NAME.json');
@@ -213,8 +213,10 @@ async function runAction(
   if (stepMs !== undefined && (!(stepMs > 0) || !Number.isFinite(stepMs))) {
     throw new UsageError(`--step-ms takes milliseconds > 0, not '${stepText}'`);
   }
+  if (values.quick && durationS !== undefined) throw new UsageError('give --quick or --duration, not both');
   const scenario = scenarioFile(file);
   const { runRig, RigError } = await import('../../hil/rig.js');
+  const { quickDurationS } = await import('../../hil/scenario.js');
   const tty = Boolean(process.stderr.isTTY);
   let nextTenth = 0.1;
   let result: RigResult;
@@ -222,6 +224,7 @@ async function runAction(
     result = await runRig({
       scenario,
       ...(durationS !== undefined ? { durationS } : {}),
+      ...(values.quick ? { durationS: quickDurationS(scenario), skipScore: true } : {}),
       ...(stepMs !== undefined ? { stepMs } : {}),
       onProgress: (p) => {
         if (tty) {
@@ -264,6 +267,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
       port: { type: 'string' },
       duration: { type: 'string' },
       'step-ms': { type: 'string' },
+      quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,

@@ -162,7 +162,11 @@ async function fsw(argv: string[]): Promise<number> {
     telemetryLogIntervalS: seconds('--telemetry-log', values['telemetry-log'], 1),
   });
   if (follower && followedClock) {
-    follower.follow(followedClock, () => flight.pendingIo());
+    follower.follow(
+      followedClock,
+      () => flight.pendingIo(),
+      () => flight.ioIdle(),
+    );
     void follower.closed.then(() => onStop('clock source closed'));
   }
   return await new Promise<number>((resolveExit) => {

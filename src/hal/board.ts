@@ -30,6 +30,11 @@ export interface OpenBoard {
    * (`skynode fsw --clock-follow`) waits for 0 before it reports a step done.
    */
   pendingIo?(): number;
+  /**
+   * Resolves when `pendingIo` next reaches 0 (at once if it is 0): lets the follower wait for the answers without
+   * spinning. Optional, with `pendingIo`.
+   */
+  ioIdle?(): Promise<void>;
   /** Releases the devices: stops GPIO holders, disarms the watchdog (magic close) on an orderly stop. */
   close(): void | Promise<void>;
 }

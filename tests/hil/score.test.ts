@@ -79,6 +79,61 @@ describe('parseScenario', () => {
     expect(error([])).toMatch(/JSON object/);
   });
 
+  it('splits the faults only the rig can inject from the plant and sensor faults, and reads the ground script', () => {
+    const s = parseScenario(
+      {
+        ...base,
+        rig: { stepMs: 250 },
+        faults: [
+          { atS: 5, kind: 'capacity-fade', value: 0.1 },
+          { atS: 10, kind: 'link-loss', durationS: 60 },
+          { atS: 20, kind: 'fsw-crash' },
+          { atS: 30, kind: 'command-storm', count: 5, command: 'health.NOOP' },
+          { atS: 40, kind: 'device-line-noise', durationS: 10, bitErrorRate: 0.001 },
+          { atS: 50, kind: 'sensor-noise', sensor: 'battery', value: 0.01 },
+        ],
+        ground: [
+          { atS: 0, send: 'health.NOOP' },
+          { atS: 1, expectTelemetry: 'modes.mode', equals: 'NOMINAL', withinS: 5 },
+          { atS: 2, expectEvent: 'fdir.REBOOT_LOOP' },
+          { atS: 3, recoverGaps: { fromS: 0, toS: 100 } },
+        ],
+      },
+      'rig.json',
+    );
+    expect(s.faults.map((f) => f.kind)).toEqual(['capacity-fade', 'sensor-noise']);
+    expect(s.rigFaults.map((f) => f.kind)).toEqual([
+      'link-loss',
+      'fsw-crash',
+      'command-storm',
+      'device-line-noise',
+    ]);
+    expect(s.ground).toHaveLength(4);
+    expect(s.rig).toEqual({ stepMs: 250 });
+    expect(parseScenario(base).rig).toEqual({ stepMs: 100 });
+    expect(parseScenario(base).ground).toEqual([]);
+  });
+
+  it('names what is wrong in a rig fault or a ground step', () => {
+    expect(error({ ...base, faults: [{ atS: 0, kind: 'link-loss' }] })).toMatch(/faults\[0\]\.durationS/);
+    expect(
+      error({ ...base, faults: [{ atS: 0, kind: 'device-line-noise', durationS: 5, bitErrorRate: 2 }] }),
+    ).toMatch(/bitErrorRate/);
+    expect(error({ ...base, faults: [{ atS: 0, kind: 'command-storm', count: 0, command: 'x' }] })).toMatch(
+      /faults\[0\]\.count/,
+    );
+    expect(error({ ...base, ground: [{ atS: 0 }] })).toMatch(/ground\[0\] must have exactly one of/);
+    expect(error({ ...base, ground: [{ atS: 0, send: 'a', expectEvent: 'b' }] })).toMatch(/exactly one/);
+    expect(error({ ...base, ground: [{ atS: 0, expectTelemetry: 'a' }] })).toMatch(/min, max or equals/);
+    expect(error({ ...base, ground: [{ atS: 0, send: 'a', expect: 'maybe' }] })).toMatch(/expect/);
+    expect(error({ ...base, ground: [{ atS: 0, recoverGaps: { fromS: 10, toS: 5 } }] })).toMatch(
+      /recoverGaps/,
+    );
+    expect(error({ ...base, ground: [{ atS: 0, expectEvent: 'e', withinS: 0 }] })).toMatch(/withinS/);
+    expect(error({ ...base, ground: {} })).toMatch(/ground must be a list/);
+    expect(error({ ...base, rig: { stepMs: 0 } })).toMatch(/rig\.stepMs/);
+  });
+
   it('reports unreadable and malformed files', () => {
     expect(() => loadScenario('/nonexistent/scenario.json')).toThrow(ScenarioError);
     expect(() => loadScenario(fileURLToPath(import.meta.url))).toThrow(/not valid JSON/);

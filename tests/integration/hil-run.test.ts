@@ -2,11 +2,18 @@
  * `skynode hil run`: the flight software as its own process, its mission clock following the rig's
  * (`skynode fsw --clock-follow SOCKET`), against the rig's Modbus devices on a pseudo-terminal, in accelerated time.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, runToEnd, tempDir } from '../support/cli.js';
+
+/** A scenario file of this test's own, in a temporary directory. */
+function scenarioFile(document: Record<string, unknown>): string {
+  const path = join(tempDir('skynode-scenario-'), `${String(document.name)}.json`);
+  writeFileSync(path, JSON.stringify(document));
+  return path;
+}
 
 describe('skynode hil run', () => {
   it('runs 120 s of a scenario against the flight software faster than real time, and passes', async () => {
@@ -21,19 +28,100 @@ describe('skynode hil run', () => {
     expect(stdout).toMatch(/^PASS$/m);
     expect(stdout).toMatch(/^mission time +120\.0 s$/m);
     expect(stdout).toMatch(/^flight software +exit 0$/m);
+    // Part of a scenario: no score (the optimum needs whole orbits).
+    expect(stdout).toMatch(/^score +none/m);
     const realS = Number(/^real time +([\d.]+) s$/m.exec(stdout)?.[1]);
-    const speedup = Number(/^speed-up +x([\d.]+)$/m.exec(stdout)?.[1]);
+    const speedup = Number(/^speed-up +x([\d.]+) \(250 ms steps\)$/m.exec(stdout)?.[1]);
     expect(realS).toBeLessThan(120);
     expect(speedup).toBeGreaterThan(1);
     // Not a terminal: one progress line every 10 %.
     expect(stderr).toMatch(/\[#{10}\] 100 % t=120 s x\d+/);
   }, 60_000);
 
-  it('refuses a scenario with sensor noise, which the rig cannot inject', async () => {
-    const { code, stderr } = await runToEnd(['hil', 'run', 'seeds/leo-550-aged-battery.json']);
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/sensor-noise faults .* not supported by 'hil run'/);
-  }, 30_000);
+  it('injects every rig fault and runs a ground script over its own serial link, every check passing', async () => {
+    const dir = tempDir('skynode-report-');
+    const file = scenarioFile({
+      name: 'rig-faults',
+      description: 'every fault the rig injects, in 8 minutes',
+      seed: 11,
+      durationS: 480,
+      rig: { stepMs: 250 },
+      faults: [
+        { atS: 20, kind: 'fsw-crash' },
+        { atS: 40, kind: 'fsw-crash' },
+        { atS: 60, kind: 'fsw-crash' },
+        { atS: 130, kind: 'command-storm', count: 40, command: 'health.NOOP' },
+        { atS: 170, kind: 'uplink-replay' },
+        { atS: 200, kind: 'link-loss', durationS: 60 },
+        { atS: 300, kind: 'device-disconnect', durationS: 10 },
+        { atS: 340, kind: 'device-line-noise', durationS: 40, bitErrorRate: 0.002 },
+        { atS: 340, kind: 'sensor-noise', sensor: 'battery', value: 0.01 },
+      ],
+      ground: [
+        { atS: 60, expectEvent: 'fdir.REBOOT_LOOP', withinS: 30 },
+        { atS: 60, expectTelemetry: 'modes.mode', equals: 'SAFE', withinS: 30 },
+        { atS: 100, send: 'modes.SET_MODE', args: { mode: 'NOMINAL' } },
+        { atS: 100, expectTelemetry: 'modes.mode', equals: 'NOMINAL', withinS: 30 },
+        { atS: 160, expectTelemetry: 'health.noopCount', equals: 40, withinS: 30 },
+        { atS: 170, expectTelemetry: 'link.rejectedReplay', min: 1, withinS: 30 },
+        { atS: 190, expectTelemetry: 'health.noopCount', equals: 40 },
+        { atS: 270, recoverGaps: { fromS: 150, toS: 270 }, withinS: 120 },
+        { atS: 300, expectEvent: 'thermal.SENSOR_FALLBACK', withinS: 15 },
+        { atS: 310, expectEvent: 'thermal.SENSOR_RECOVERED', withinS: 30 },
+        { atS: 460, expectTelemetry: 'thermal.sensorOk', equals: true },
+      ],
+      criteria: { minScore: 0, maxJunctionKelvinSeconds: 0, maxBatteryDeficitWh: 0 },
+    });
+    const { code, stdout, stderr } = await runToEnd(['hil', 'run', file, '--report', dir]);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toMatch(/^flight software +exit 0, restarted 3 time\(s\)$/m);
+    expect(stdout).toMatch(/^faults injected +9$/m);
+    expect(stdout).toMatch(/^ground checks +13 of 13 passed$/m);
+    expect(stdout).toMatch(
+      /pass t=130\.0 s command storm: 40 x health\.NOOP: 40 completed, 0 failed, 0 without/,
+    );
+    expect(stdout).toMatch(/pass t=170\.0 s uplink replay injected/);
+    expect(stdout).toMatch(
+      /pass t=2\d\d\.\d s recover gaps t=150\.\.270 s .*: [1-9]\d* packets missing in \d+ gaps, 0 still/,
+    );
+    // The device line's faults reached the bus.
+    const bus = /^device bus +(\d+) requests, (\d+) CRC errors/m.exec(stdout);
+    expect(Number(bus?.[2])).toBeGreaterThan(0);
+    expect(stdout).toMatch(/^PASS$/m);
+    const html = readFileSync(join(dir, 'rig-faults.run.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('fdir.REBOOT_LOOP');
+    expect(html).toContain('fsw-crash');
+    expect(html.match(/<svg /g)?.length).toBe(6);
+  }, 120_000);
+
+  it('fails with the step that did not hold, and refuses names the dictionary lacks before it starts', async () => {
+    const failing = scenarioFile({
+      name: 'wrong-mode',
+      durationS: 60,
+      ground: [{ atS: 10, expectTelemetry: 'modes.mode', equals: 'SAFE', withinS: 5 }],
+    });
+    const run1 = await runToEnd(['hil', 'run', failing]);
+    expect(run1.code, run1.stdout).toBe(1);
+    expect(run1.stdout).toMatch(
+      /^ {2}FAIL t=10\.0 s telemetry modes\.mode = "SAFE" within 5 s: last value "NOMINAL"$/m,
+    );
+    expect(run1.stdout).toMatch(/^FAIL: .*modes\.mode/m);
+
+    const unknown = scenarioFile({
+      name: 'typo',
+      durationS: 60,
+      faults: [{ atS: 1, kind: 'command-storm', count: 2, command: 'health.NOPE' }],
+      ground: [{ atS: 10, expectEvent: 'fdir.SAFE_MOOD' }],
+    });
+    const run2 = await runToEnd(['hil', 'run', unknown]);
+    expect(run2.code).toBe(1);
+    expect(run2.stderr).toMatch(/typo: unknown command health\.NOPE; unknown event fdir\.SAFE_MOOD/);
+
+    const both = await runToEnd(['hil', 'run', 'seeds/leo-550-beta0.json', '--quick', '--duration', '10']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--quick or --duration/);
+  }, 60_000);
 });
 
 describe('skynode fsw --clock-follow', () => {

@@ -63,7 +63,7 @@ export interface ModbusUnitStats {
   readonly requests: number;
   /** Requests answered normally. */
   readonly answered: number;
-  /** Tries sent again after a timeout. */
+  /** Tries sent again after a timeout or a corrupted answer. */
   readonly retries: number;
   /** Tries that got no (good) answer in time. */
   readonly timeouts: number;
@@ -100,6 +100,7 @@ export class ModbusMaster {
   private readonly queue: Job[] = [];
   private current: Job | undefined;
   private timeout: Subscription | undefined;
+  private readonly idleWaiters: Array<() => void> = [];
   private readonly input: Subscription;
   private readonly perUnit = new Map<number, MutableStats>();
   private closed = false;
@@ -207,6 +208,17 @@ export class ModbusMaster {
     return this.queue.length + (this.current ? 1 : 0);
   }
 
+  /** Resolves when nothing is on the bus or queued (at once if so now; when closed). */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0 || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private releaseIdle(): void {
+    if (this.pending !== 0 && !this.closed) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   /** Fails the request on the bus and those waiting, and stops listening. The pipe is the caller's to close. */
   close(): void {
     if (this.closed) return;
@@ -217,6 +229,7 @@ export class ModbusMaster {
     this.current = undefined;
     this.extractor.expect(undefined);
     for (const job of jobs) job.resolve(this.failure(job.request.unit, 'closed', 'Modbus master closed'));
+    this.releaseIdle();
   }
 
   private registers(result: ModbusResult<ModbusResponse>): ModbusResult<number[]> {
@@ -255,16 +268,25 @@ export class ModbusMaster {
 
   private timedOut(job: Job): void {
     if (this.current !== job) return;
+    this.statsOf(job.request.unit).timeouts += 1;
+    this.retry(job, 'timeout');
+  }
+
+  /** The try in flight got no good answer: the next try, or the failure when none is left. */
+  private retry(job: Job, why: 'timeout' | 'crc'): void {
     const stats = this.statsOf(job.request.unit);
-    stats.timeouts += 1;
+    this.timeout?.unsubscribe();
+    this.timeout = undefined;
     if (job.tries <= this.retries) {
       stats.retries += 1;
-      this.timeout = undefined;
       this.send(job);
       return;
     }
     stats.failed += 1;
-    const error = `unit ${job.request.unit}: no answer within ${this.timeoutMs} ms`;
+    const error =
+      why === 'crc'
+        ? `unit ${job.request.unit}: no answer with a good CRC in ${job.tries} tries`
+        : `unit ${job.request.unit}: no answer within ${this.timeoutMs} ms`;
     this.finish(job, this.failure(job.request.unit, 'timeout', error));
   }
 
@@ -274,6 +296,10 @@ export class ModbusMaster {
       const stats = this.statsOf(event.kind === 'response' ? event.response.unit : event.unit);
       if (event.kind === 'crc-error') {
         stats.crcErrors += 1;
+        // A corrupted answer to the try in flight: the good one will not come, so try again now instead of waiting
+        // out the timeout (on a noisy line that is the difference between a late reading and a stale one).
+        if (job !== undefined && this.current === job && event.unit === job.request.unit)
+          this.retry(job, 'crc');
         continue;
       }
       if (job === undefined || this.current !== job) continue;
@@ -309,6 +335,7 @@ export class ModbusMaster {
     this.extractor.expect(undefined);
     job.resolve(result);
     this.next();
+    this.releaseIdle();
   }
 
   private failure(unit: number, reason: ModbusFailure, error: string): ModbusError {

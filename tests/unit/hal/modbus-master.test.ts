@@ -243,17 +243,29 @@ describe('ModbusMaster', () => {
     expect(slave.requests).toHaveLength(1);
   });
 
-  it('counts a corrupted answer as a CRC error and gets the answer on a retry', async () => {
+  it('counts a corrupted answer as a CRC error and retries at once, without waiting out the timeout', async () => {
     slave.corrupt = 1;
     const result = track(master.readInput(1, 0, 2));
     clock.advanceBy(10);
     await settle();
     expect(master.stats(1).crcErrors).toBe(1);
+    expect(slave.requests).toHaveLength(2);
     expect(result.value).toBe('pending');
-    clock.advanceBy(200);
+    clock.advanceBy(10);
     await settle();
     expect(result.value).toEqual({ ok: true, values: [10, 20] });
-    expect(master.stats(1)).toMatchObject({ crcErrors: 1, timeouts: 1, retries: 1, answered: 1 });
+    expect(master.stats(1)).toMatchObject({ crcErrors: 1, timeouts: 0, retries: 1, answered: 1 });
+  });
+
+  it('fails after every try is answered with a bad CRC', async () => {
+    slave.corrupt = 3;
+    const result = track(master.readInput(1, 0, 2));
+    for (let i = 0; i < 3; i++) {
+      clock.advanceBy(10);
+      await settle();
+    }
+    expect(result.value).toMatchObject({ ok: false, error: 'unit 1: no answer with a good CRC in 3 tries' });
+    expect(master.stats(1)).toMatchObject({ crcErrors: 3, timeouts: 0, retries: 2, failed: 1 });
   });
 
   it('surfaces exceptions without retrying them', async () => {
