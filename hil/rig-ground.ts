@@ -16,7 +16,8 @@ import { GroundArchive } from '../src/ground/archive.js';
 import { recoverGaps } from '../src/ground/recover.js';
 import { type CommandOutcome, GroundStation } from '../src/ground/station.js';
 import { parseKeyFile } from '../src/link/sdls.js';
-import { type BytePipe, openPipe, type PipeState, type PipeStats } from '../src/transport/pipe.js';
+import type { BytePipe, PipeState, PipeStats } from '../src/transport/pipe.js';
+import { openPtyPipe } from './pty-pipe.js';
 import type { GroundStep } from './scenario.js';
 
 /** The verdict of one ground-script step or injected fault. */
@@ -186,8 +187,10 @@ export class RigGround {
     writeFileSync(this.keysFile, keyText, { mode: 0o600 });
     const keys = parseKeyFile(keyText);
     if (!keys.ok) throw new Error(`rig keys: ${keys.error}`);
-    this.archive = GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler });
-    this.pipe = new GatedPipe(openPipe(`serial:${options.linePath}`, { scheduler: options.clock.scheduler }));
+    // Written every 10 s of mission time (and before every gap search): at a few hundred times real time, the
+    // archive's default 100 ms would be thousands of commits a second.
+    this.archive = GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler, flushMs: 10_000 });
+    this.pipe = new GatedPipe(openPtyPipe(options.linePath));
     this.station = new GroundStation({
       pipe: this.pipe,
       profile: 'serial',

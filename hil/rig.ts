@@ -8,7 +8,7 @@
  * and the flight software process itself (killed and started again).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +27,21 @@ import type { TracePoint } from './score.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/skynode.js');
+
+/**
+ * Where a run keeps its pseudo-terminal links, sockets and the flight software's state: memory (/dev/shm) where
+ * there is one. The recorder and the parameter store fsync every commit, as they must in flight; on a scratch
+ * directory that lives as long as the run, a disk's fsync would only slow the accelerated clock down.
+ */
+function scratchDir(): string {
+  const shm = '/dev/shm';
+  try {
+    accessSync(shm, constants.W_OK);
+    return shm;
+  } catch {
+    return tmpdir();
+  }
+}
 
 /** The rig's mission epoch: a fixed start, so runs repeat. */
 export const RIG_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -315,7 +330,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
   const whole = durationS >= scenario.durationS - 1e-6;
   const best = options.skipScore || !whole ? undefined : await optimum(scenario.plant, durationS);
 
-  const dir = mkdtempSync(join(tmpdir(), 'skynode-rig-'));
+  const dir = mkdtempSync(join(scratchDir(), 'skynode-rig-'));
   const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   let flight: FlightProcess | undefined;
   try {
@@ -335,7 +350,13 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
 
     const clock = new VirtualClock({ startMs: RIG_EPOCH_MS });
     const plant = new Plant(scenario.plant);
-    const devices: SerialDevices = await startSerialDevices({ plant, clock, path: deviceLine.rig, stepMs });
+    const devices: SerialDevices = await startSerialDevices({
+      plant,
+      clock,
+      path: deviceLine.rig,
+      pty: true,
+      stepMs,
+    });
     cleanup.push(() => devices.close());
     const ground = new RigGround({
       dir,

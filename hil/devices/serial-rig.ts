@@ -10,6 +10,7 @@ import { interval, type Subscription } from 'rxjs';
 import type { SerialPort } from 'serialport';
 import type { MissionClock } from '../../src/core/clock.js';
 import type { Plant } from '../plant/plant.js';
+import { openPtyPipe } from '../pty-pipe.js';
 import { ModbusSlave, type ModbusSlaveStats } from './modbus-slave.js';
 import {
   type PlantModbusDevices,
@@ -24,6 +25,11 @@ export interface SerialDevicesOptions {
   readonly path: string;
   /** Default 115200 (8N1). */
   readonly baud?: number;
+  /**
+   * `path` is the rig's end of a pseudo-terminal pair that its maker set raw (hil/pty.ts): read and write it as a
+   * terminal, not through serialport (no baud rate to set; no thread-pool hop per read).
+   */
+  readonly pty?: boolean;
   /** Mission time between plant steps, ms. Default 100. */
   readonly stepMs?: number;
   /** Unit addresses (default 1 and 2). */
@@ -60,6 +66,74 @@ function serialPort(): typeof SerialPort {
   return serialPortClass;
 }
 
+/** The rig's end of the device line, whichever way it is opened. */
+interface DeviceLine {
+  write(octets: Uint8Array): void;
+  onData(listener: (chunk: Uint8Array) => void): void;
+  close(): Promise<void>;
+}
+
+/** A serial port (a USB-serial adapter, or any tty) through serialport, at `baud` 8N1. */
+async function serialLine(path: string, baud: number, errors: string[]): Promise<DeviceLine> {
+  const SerialPortClass = serialPort();
+  const port = new SerialPortClass({
+    path,
+    baudRate: baud,
+    dataBits: 8,
+    parity: 'none',
+    stopBits: 1,
+    rtscts: false,
+    autoOpen: false,
+  });
+  port.on('error', (error: Error) => errors.push(error.message));
+  await new Promise<void>((resolve, reject) => {
+    port.open((error: Error | null) => (error ? reject(error) : resolve()));
+  });
+  return {
+    write(octets) {
+      port.write(Buffer.from(octets), (error) => {
+        if (error) errors.push(error.message);
+      });
+    },
+    onData(listener) {
+      port.on('data', (chunk: Buffer) => listener(chunk));
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        port.removeAllListeners('data');
+        if (!port.isOpen) {
+          resolve();
+          return;
+        }
+        try {
+          port.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+    },
+  };
+}
+
+/** The rig's end of a pseudo-terminal pair, as a terminal (hil/pty-pipe.ts): no serial settings to make. */
+function ptyLine(path: string, errors: string[]): DeviceLine {
+  const pipe = openPtyPipe(path);
+  let subscription: Subscription | undefined;
+  return {
+    write(octets) {
+      if (!pipe.write(octets)) errors.push(`${path}: write refused`);
+    },
+    onData(listener) {
+      subscription = pipe.data$.subscribe(listener);
+    },
+    async close() {
+      subscription?.unsubscribe();
+      await pipe.close();
+      if (pipe.stats.lastError) errors.push(pipe.stats.lastError);
+    },
+  };
+}
+
 /** Opens `path`, serves both units on it, and steps the plant; resolves once the port is open. */
 export async function startSerialDevices(options: SerialDevicesOptions): Promise<SerialDevices> {
   const { plant, clock } = options;
@@ -68,16 +142,9 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
   const devices = plantModbusDevices(plant, options.units);
   const portErrors: string[] = [];
 
-  const SerialPortClass = serialPort();
-  const port = new SerialPortClass({
-    path: options.path,
-    baudRate: options.baud ?? 115200,
-    dataBits: 8,
-    parity: 'none',
-    stopBits: 1,
-    rtscts: false,
-    autoOpen: false,
-  });
+  const port: DeviceLine = options.pty
+    ? ptyLine(options.path, portErrors)
+    : await serialLine(options.path, options.baud ?? 115200, portErrors);
   const line = { corruptedOctets: 0, droppedOctets: 0 };
   let bitErrorRate = 0;
   let random: () => number = Math.random;
@@ -103,20 +170,14 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
     send: (frame) => {
       const sent = across(frame);
       if (!sent) return;
-      port.write(Buffer.from(sent), (error) => {
-        if (error) portErrors.push(error.message);
-      });
+      port.write(sent);
     },
     ...(options.respond !== undefined ? { respond: options.respond } : {}),
     ...(options.corruptEvery !== undefined ? { corruptEvery: options.corruptEvery } : {}),
   });
-  port.on('error', (error: Error) => portErrors.push(error.message));
-  port.on('data', (chunk: Buffer) => {
+  port.onData((chunk) => {
     const received = across(chunk);
     if (received) slave.receive(received);
-  });
-  await new Promise<void>((resolve, reject) => {
-    port.open((error: Error | null) => (error ? reject(error) : resolve()));
   });
 
   let lastStepMs = clock.now();
@@ -142,19 +203,10 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
       connected = value;
     },
     close() {
-      closed ??= new Promise<void>((resolve) => {
+      closed ??= (async () => {
         stepping.unsubscribe();
-        port.removeAllListeners('data');
-        if (!port.isOpen) {
-          resolve();
-          return;
-        }
-        try {
-          port.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      });
+        await port.close();
+      })();
       return closed;
     },
   };
