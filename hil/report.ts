@@ -275,7 +275,7 @@ ${result.failures.length > 0 ? `<p class="fail">${result.failures.map(escapeHtml
 <tr><td>score against the optimum</td><td>${score ? `${score.score.toFixed(3)} (delivered ${result.computeTotal.toExponential(4)}, optimum ${score.optimumCompute.toExponential(4)}, LP ${escapeHtml(score.optimumStatus)})` : 'not computed'}</td></tr>
 <tr><td>junction max</td><td>${v.junctionMaxC.toFixed(2)} &deg;C (limit ${result.limits.junctionMaxC} &deg;C; ${v.junctionKelvinSeconds.toFixed(2)} K&middot;s over)</td></tr>
 <tr><td>battery min</td><td>${(v.batteryMinSoc * 100).toFixed(1)} % (floor ${(result.limits.batteryFloorSoc * 100).toFixed(0)} %; ${v.batteryDeficitWh.toFixed(2)} Wh under)</td></tr>
-<tr><td>flight software</td><td>exit ${result.fswExitCode}, restarted ${result.restarts} time(s)</td></tr>
+<tr><td>flight software</td><td>${result.bench ? 'on the board (a bench)' : `exit ${result.fswExitCode}, restarted ${result.restarts} time(s)`}</td></tr>
 <tr><td>device bus</td><td>${bus.requests} requests, ${bus.responses} responses, ${bus.crcErrors} CRC errors, ${bus.exceptions} exceptions; line: ${bus.corruptedOctets} octets hit by noise, ${bus.droppedOctets} lost to disconnection</td></tr>
 <tr><td>ground link</td><td>${link.framesIn} frames in, ${link.framesRejected} rejected, ${link.framesLost} lost; ${link.packetsIn} packets; ${link.commandsSent} commands sent</td></tr>
 </table>

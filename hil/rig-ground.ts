@@ -6,17 +6,17 @@
  * frame replayed octet for octet, a command storm.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Observable } from 'rxjs';
 import { filter } from 'rxjs';
-import type { VirtualClock } from '../src/core/clock.js';
+import type { MissionClock } from '../src/core/clock.js';
 import type { MissionDictionary } from '../src/core/dictionary.js';
 import { GroundArchive } from '../src/ground/archive.js';
 import { recoverGaps } from '../src/ground/recover.js';
 import { type CommandOutcome, GroundStation } from '../src/ground/station.js';
 import { parseKeyFile } from '../src/link/sdls.js';
-import type { BytePipe, PipeState, PipeStats } from '../src/transport/pipe.js';
+import { type BytePipe, openPipe, type PipeState, type PipeStats } from '../src/transport/pipe.js';
 import { openPtyPipe } from './pty-pipe.js';
 import type { GroundStep } from './scenario.js';
 
@@ -101,9 +101,13 @@ export class GatedPipe implements BytePipe {
 export interface RigGroundOptions {
   /** Where the keys, the ARSN counters and the archive go. */
   readonly dir: string;
-  readonly clock: VirtualClock;
-  /** The rig's end of the ground line. */
+  readonly clock: MissionClock;
+  /** The rig's end of the ground line: a pseudo-terminal it made, or (with `baud`) a real serial port. */
   readonly linePath: string;
+  /** A real serial port's speed: open `linePath` through serialport rather than as a pseudo-terminal. */
+  readonly baud?: number;
+  /** The node's keys (a bench); default: fresh keys, written for the flight software the rig starts. */
+  readonly keysFile?: string;
   readonly dictionary: MissionDictionary;
   /** Mission time (UTC ms) of the scenario's t = 0. */
   readonly epochMs: number;
@@ -164,7 +168,7 @@ export class RigGround {
   readonly events: GroundEvent[] = [];
   /** Lines the recovery and the faults said, for the report. */
   readonly log: string[] = [];
-  private readonly clock: VirtualClock;
+  private readonly clock: MissionClock;
   private readonly epochMs: number;
   private readonly subscriptions: Array<{ unsubscribe(): void }> = [];
   /** Ground-script steps run so far. */
@@ -178,19 +182,29 @@ export class RigGround {
     this.epochMs = options.epochMs;
     const dir = join(options.dir, 'ground');
     mkdirSync(dir, { recursive: true });
-    // Fresh keys for the run, in a key file as a deployment has them (PROTOCOL.md, "Keys").
-    this.keysFile = join(dir, 'keys.json');
-    const keyText = JSON.stringify({
-      '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') },
-      '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') },
-    });
-    writeFileSync(this.keysFile, keyText, { mode: 0o600 });
+    let keyText: string;
+    if (options.keysFile) {
+      this.keysFile = options.keysFile;
+      keyText = readFileSync(options.keysFile, 'utf8');
+    } else {
+      // Fresh keys for the run, in a key file as a deployment has them (PROTOCOL.md, "Keys").
+      this.keysFile = join(dir, 'keys.json');
+      keyText = JSON.stringify({
+        '1': { algorithm: 'hmac-sha256', key: randomBytes(32).toString('hex') },
+        '2': { algorithm: 'aes-256-gcm', key: randomBytes(32).toString('hex') },
+      });
+      writeFileSync(this.keysFile, keyText, { mode: 0o600 });
+    }
     const keys = parseKeyFile(keyText);
-    if (!keys.ok) throw new Error(`rig keys: ${keys.error}`);
+    if (!keys.ok) throw new Error(`keys ${this.keysFile}: ${keys.error}`);
     // Written every 10 s of mission time (and before every gap search): at a few hundred times real time, the
     // archive's default 100 ms would be thousands of commits a second.
     this.archive = GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler, flushMs: 10_000 });
-    this.pipe = new GatedPipe(openPtyPipe(options.linePath));
+    this.pipe = new GatedPipe(
+      options.baud !== undefined
+        ? openPipe(`serial:${options.linePath}@${options.baud}`, { scheduler: options.clock.scheduler })
+        : openPtyPipe(options.linePath),
+    );
     this.station = new GroundStation({
       pipe: this.pipe,
       profile: 'serial',

@@ -12,7 +12,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { VirtualClock } from '../src/core/clock.js';
+import { type MissionClock, RealClock, VirtualClock } from '../src/core/clock.js';
 import { buildDictionary } from '../src/core/dictionary.js';
 import type { Binding } from '../src/thermal/controller.js';
 import { Prng } from '../src/transport/prng.js';
@@ -70,9 +70,25 @@ export interface RigOptions {
   readonly replyTimeoutMs?: number;
   /** Mission seconds between trace points (default 10). */
   readonly traceEveryS?: number;
+  /**
+   * A bench with real cables: the devices and the ground station on real serial ports, in real time, against
+   * the flight software running on the board (started there, with these ports' far ends and the same keys).
+   */
+  readonly bench?: RigBench;
   /** Skip the optimum (a linear program; seconds for three orbits): no score then. A run shorter than the
    * scenario has none either. */
   readonly skipScore?: boolean;
+}
+
+export interface RigBench {
+  /** The rig's end of the device bus, e.g. /dev/ttyUSB0. */
+  readonly devicePort: string;
+  /** The rig's end of the ground link, e.g. /dev/ttyUSB2. */
+  readonly groundPort: string;
+  /** Both ports' speed (8N1); default 115200. */
+  readonly baud?: number;
+  /** The SDLS keys the board's flight software was started with (PROTOCOL.md, "Keys"). */
+  readonly keysFile: string;
 }
 
 export interface RigScore {
@@ -96,8 +112,10 @@ export interface RigResult {
   readonly limits: { readonly junctionMaxC: number; readonly batteryFloorSoc: number };
   readonly passed: boolean;
   readonly failures: readonly string[];
-  /** The last flight software process's exit status (null: killed by a signal). */
+  /** The last flight software process's exit status (null: killed by a signal, or a bench's board). */
   readonly fswExitCode: number | null;
+  /** A bench: the flight software ran on the board, not as the rig's process. */
+  readonly bench: boolean;
   /** Times the flight software was killed and started again (fsw-crash faults). */
   readonly restarts: number;
   /** Every ground-script step and injected fault that has a verdict. */
@@ -308,13 +326,21 @@ function describeFault(fault: Fault | RigFault): string {
 }
 
 export async function runRig(options: RigOptions): Promise<RigResult> {
-  const { scenario } = options;
+  const { scenario, bench } = options;
   const durationS = options.durationS ?? scenario.durationS;
   const stepMs = options.stepMs ?? scenario.rig.stepMs;
   const replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
   const traceEveryS = options.traceEveryS ?? 10;
   if (!(durationS > 0)) throw new RigError(`duration must be > 0 s, not ${durationS}`);
   if (!(stepMs > 0)) throw new RigError(`step must be > 0 ms, not ${stepMs}`);
+  if (bench) {
+    const crash = scenario.rigFaults.find((f) => f.kind === 'fsw-crash');
+    if (crash) {
+      throw new RigError(
+        `${scenario.name}: an fsw-crash fault (at ${crash.atS} s) needs the rig to own the flight software's process; on a bench it runs on the board`,
+      );
+    }
+  }
 
   // The flight software's dictionary, as its ground sees it: the names in the script must be in it.
   const { flightComponents } = await import('../src/cli/fsw.js');
@@ -334,46 +360,67 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
   const cleanup: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   let flight: FlightProcess | undefined;
   try {
-    // Two serial lines: the device bus and the ground link, each a pseudo-terminal pair.
-    let deviceLine: PtyLine;
-    let groundLine: PtyLine;
-    try {
-      deviceLine = await openPtyLine(dir, 'devices');
-      cleanup.push(() => deviceLine.close());
-      groundLine = await openPtyLine(dir, 'ground');
-      cleanup.push(() => groundLine.close());
-    } catch (error) {
-      throw new RigError((error as Error).message);
+    // Two serial lines, the device bus and the ground link: pseudo-terminal pairs, or a bench's real ports.
+    let devicePath: string;
+    let groundPath: string;
+    let programEnds: { devices: string; ground: string } | undefined;
+    if (bench) {
+      devicePath = bench.devicePort;
+      groundPath = bench.groundPort;
+    } else {
+      try {
+        const deviceLine = await openPtyLine(dir, 'devices');
+        cleanup.push(() => deviceLine.close());
+        const groundLine = await openPtyLine(dir, 'ground');
+        cleanup.push(() => groundLine.close());
+        devicePath = deviceLine.rig;
+        groundPath = groundLine.rig;
+        programEnds = { devices: deviceLine.program, ground: groundLine.program };
+      } catch (error) {
+        throw new RigError((error as Error).message);
+      }
     }
-    const server = await ClockServer.listen(join(dir, 'clock.sock'));
-    cleanup.push(() => server.close());
 
-    const clock = new VirtualClock({ startMs: RIG_EPOCH_MS });
+    const virtual = bench ? undefined : new VirtualClock({ startMs: RIG_EPOCH_MS });
+    const clock: MissionClock = virtual ?? new RealClock();
+    const epochMs = clock.now();
     const plant = new Plant(scenario.plant);
-    const devices: SerialDevices = await startSerialDevices({
-      plant,
-      clock,
-      path: deviceLine.rig,
-      pty: true,
-      stepMs,
-    });
+    let devices: SerialDevices;
+    try {
+      devices = await startSerialDevices({
+        plant,
+        clock,
+        path: devicePath,
+        ...(bench ? { baud: bench.baud ?? 115200 } : { pty: true }),
+        stepMs,
+      });
+    } catch (error) {
+      throw new RigError(`cannot open the device port ${devicePath}: ${(error as Error).message}`);
+    }
     cleanup.push(() => devices.close());
-    const ground = new RigGround({
-      dir,
-      clock,
-      linePath: groundLine.rig,
-      dictionary,
-      epochMs: RIG_EPOCH_MS,
-    });
+    let ground: RigGround;
+    try {
+      ground = new RigGround({
+        dir,
+        clock,
+        linePath: groundPath,
+        dictionary,
+        epochMs,
+        ...(bench ? { keysFile: bench.keysFile, baud: bench.baud ?? 115200 } : {}),
+      });
+    } catch (error) {
+      throw new RigError(`cannot open the ground port ${groundPath}: ${(error as Error).message}`);
+    }
     cleanup.push(() => ground.close());
     const prng = new Prng(scenario.seed);
     const random = () => prng.next();
 
+    let server: ClockServer | undefined;
     const startFlight = (): FlightProcess => {
+      if (!server || !programEnds) throw new RigError('no flight software process on a bench');
       const child = spawn(
         process.execPath,
         [
-          ...(process.env.SKYNODE_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
           BIN,
           'fsw',
           '--board',
@@ -383,7 +430,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
           '--telemetry-log',
           '0',
           '--link',
-          `serial:${groundLine.program}`,
+          `serial:${programEnds.ground}`,
           '--keys',
           ground.keysFile,
           '--clock-follow',
@@ -391,14 +438,19 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
         ],
         {
           cwd: ROOT,
-          env: { ...process.env, SKYNODE_DEVICE_PORT: deviceLine.program },
+          env: { ...process.env, SKYNODE_DEVICE_PORT: programEnds.devices },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      return new FlightProcess(child, replyTimeoutMs, RIG_EPOCH_MS);
+      return new FlightProcess(child, replyTimeoutMs, epochMs);
     };
-    flight = startFlight();
-    await flight.attach(server);
+    if (!bench) {
+      const listening = await ClockServer.listen(join(dir, 'clock.sock'));
+      server = listening;
+      cleanup.push(() => listening.close());
+      flight = startFlight();
+      await flight.attach(listening);
+    }
 
     const started = performance.now();
     const faults: Array<Fault | RigFault> = [...scenario.faults, ...scenario.rigFaults].sort(
@@ -411,7 +463,6 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       void work.finally(() => background.delete(work));
     };
     let restarts = 0;
-    let nextFault = 0;
     const steps = Math.ceil((durationS * 1000) / stepMs);
     const reportEvery = Math.max(1, Math.floor(steps / 100));
     const traceEvery = Math.max(1, Math.round((traceEveryS * 1000) / stepMs));
@@ -421,7 +472,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       const mode = ground.station.value('power.mode');
       const binding = ground.station.value('thermal.binding');
       trace.push({
-        timeS: (clock.now() - RIG_EPOCH_MS) / 1000,
+        timeS: (clock.now() - epochMs) / 1000,
         junctionC: s.junctionC,
         radiatorC: s.radiatorC,
         capW: s.powerCapW,
@@ -454,6 +505,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
           clock.scheduler.schedule(() => devices.setConnected(true), fault.durationS * 1000);
           return;
         case 'fsw-crash': {
+          if (!server) return; // refused above on a bench
           // Mission time stands still while the node reboots: the plant waits for the flight software.
           await flight?.kill();
           restarts += 1;
@@ -469,10 +521,20 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
         }
       }
     };
+    const applyDue = async (timeS: number) => {
+      while (nextFault < faults.length && (faults[nextFault]?.atS ?? Number.POSITIVE_INFINITY) <= timeS) {
+        const fault = faults[nextFault++];
+        if (!fault) continue;
+        applied.push({ atS: timeS, what: describeFault(fault) });
+        if (isRigFault(fault)) await applyRigFault(fault);
+        else applyFault(fault, plant, devices, random);
+      }
+    };
+    let nextFault = 0;
 
     // The ground listens from the start; its script runs once COP-1 is up.
     const script = ground
-      .connect()
+      .connect(bench ? Math.max(60, durationS) : 60)
       .then(() => ground.runScript(scenario.ground))
       .catch((error: Error) => {
         ground.checks.push({
@@ -484,20 +546,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       });
     inBackground(script);
 
-    await flight.advance(clock.now());
-    sample();
-    for (let i = 0; i < steps; i++) {
-      const timeS = (i * stepMs) / 1000;
-      while (nextFault < faults.length && (faults[nextFault]?.atS ?? Number.POSITIVE_INFINITY) <= timeS) {
-        const fault = faults[nextFault++];
-        if (!fault) continue;
-        applied.push({ atS: timeS, what: describeFault(fault) });
-        if (isRigFault(fault)) await applyRigFault(fault);
-        else applyFault(fault, plant, devices, random);
-      }
-      clock.advanceBy(stepMs);
-      await flight.advance(clock.now());
-      if ((i + 1) % traceEvery === 0) sample();
+    const progress = (i: number) => {
       if ((i + 1) % reportEvery === 0 || i + 1 === steps) {
         options.onProgress?.({
           fraction: (i + 1) / steps,
@@ -505,13 +554,38 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
           realS: (performance.now() - started) / 1000,
         });
       }
+    };
+    if (flight && virtual) {
+      // Lockstep: the plant steps, then the flight software catches up, as fast as both go.
+      const lockstep = flight;
+      await lockstep.advance(clock.now());
+      sample();
+      for (let i = 0; i < steps; i++) {
+        await applyDue((i * stepMs) / 1000);
+        virtual.advanceBy(stepMs);
+        await (flight ?? lockstep).advance(clock.now());
+        if ((i + 1) % traceEvery === 0) sample();
+        progress(i);
+      }
+    } else {
+      // A bench: real time; the devices step the plant on the clock, the board's flight software keeps its own.
+      sample();
+      for (let i = 0; i < steps; i++) {
+        await applyDue((i * stepMs) / 1000);
+        const due = epochMs + (i + 1) * stepMs;
+        await new Promise<void>((done) =>
+          clock.scheduler.schedule(() => done(), Math.max(0, due - clock.now())),
+        );
+        if ((i + 1) % traceEvery === 0) sample();
+        progress(i);
+      }
     }
     const realS = (performance.now() - started) / 1000;
     const missionS = (steps * stepMs) / 1000;
 
     // The run is over: the flight software stops on SIGTERM and must exit 0.
     const last = flight;
-    const fswExitCode = await last.stop();
+    const fswExitCode = last ? await last.stop() : null;
     const state = plant.state;
     const v = state.violations;
     const failures: string[] = [];
@@ -544,7 +618,9 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
     for (const check of ground.checks) {
       if (!check.passed) failures.push(`t=${check.atS.toFixed(1)} s ${check.what}: ${check.detail}`);
     }
-    if (fswExitCode !== 0) failures.push(`the flight software exited with ${fswExitCode}:\n${last.said()}`);
+    if (last && fswExitCode !== 0) {
+      failures.push(`the flight software exited with ${fswExitCode}:\n${last.said()}`);
+    }
     return {
       scenario: scenario.name,
       description: scenario.description,
@@ -559,6 +635,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       passed: failures.length === 0,
       failures,
       fswExitCode,
+      bench: bench !== undefined,
       restarts,
       checks: [...ground.checks],
       faults: applied,

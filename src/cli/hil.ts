@@ -174,7 +174,9 @@ export function formatRun(result: RigResult): string {
     `ground checks    ${result.checks.length - failedChecks} of ${result.checks.length} passed`,
     `device bus       ${result.bus.requests} requests, ${result.bus.crcErrors} CRC errors, ${result.bus.exceptions} exceptions`,
     `ground link      ${result.link.framesIn} frames in, ${result.link.framesRejected} rejected, ${result.link.commandsSent} commands sent`,
-    `flight software  exit ${result.fswExitCode}${result.restarts > 0 ? `, restarted ${result.restarts} time(s)` : ''}`,
+    result.bench
+      ? "flight software  on the board (a bench: its exit is the board's)"
+      : `flight software  exit ${result.fswExitCode}${result.restarts > 0 ? `, restarted ${result.restarts} time(s)` : ''}`,
     ...result.checks.map(
       (c) => `  ${c.passed ? 'pass' : 'FAIL'} t=${c.atS.toFixed(1)} s ${c.what}: ${c.detail}`,
     ),
@@ -198,7 +200,17 @@ async function writeReport(dir: string, name: string, html: string): Promise<voi
 /** The flight software as its own process against the rig, in accelerated time. */
 async function runAction(
   file: string | undefined,
-  values: { duration?: string; 'step-ms'?: string; report?: string; json?: boolean; quick?: boolean },
+  values: {
+    duration?: string;
+    'step-ms'?: string;
+    report?: string;
+    json?: boolean;
+    quick?: boolean;
+    'device-port'?: string;
+    'ground-port'?: string;
+    keys?: string;
+    baud?: string;
+  },
   extra: readonly string[],
 ): Promise<number> {
   if (!file) throw new UsageError('hil run needs a scenario file: skynode hil run seeds/NAME.json');
@@ -214,6 +226,27 @@ async function runAction(
     throw new UsageError(`--step-ms takes milliseconds > 0, not '${stepText}'`);
   }
   if (values.quick && durationS !== undefined) throw new UsageError('give --quick or --duration, not both');
+  const benchPorts = [values['device-port'], values['ground-port']].filter((p) => p !== undefined).length;
+  if (benchPorts === 1) {
+    throw new UsageError('a bench needs both --device-port PATH and --ground-port PATH (and --keys FILE)');
+  }
+  if (benchPorts === 0 && (values.keys !== undefined || values.baud !== undefined)) {
+    throw new UsageError('--keys and --baud are for a bench: give --device-port and --ground-port too');
+  }
+  if (benchPorts === 2 && values.keys === undefined) {
+    throw new UsageError("a bench's ground needs the keys the board was started with: --keys FILE");
+  }
+  const baud = values.baud === undefined ? 115200 : Number(values.baud);
+  if (!Number.isInteger(baud) || baud <= 0) throw new UsageError(`--baud takes a rate, not '${values.baud}'`);
+  const bench =
+    benchPorts === 2
+      ? {
+          devicePort: values['device-port'] as string,
+          groundPort: values['ground-port'] as string,
+          keysFile: values.keys as string,
+          baud,
+        }
+      : undefined;
   const scenario = scenarioFile(file);
   const { runRig, RigError } = await import('../../hil/rig.js');
   const { quickDurationS } = await import('../../hil/scenario.js');
@@ -225,6 +258,7 @@ async function runAction(
       scenario,
       ...(durationS !== undefined ? { durationS } : {}),
       ...(values.quick ? { durationS: quickDurationS(scenario), skipScore: true } : {}),
+      ...(bench ? { bench } : {}),
       ...(stepMs !== undefined ? { stepMs } : {}),
       onProgress: (p) => {
         if (tty) {
@@ -268,6 +302,10 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
       duration: { type: 'string' },
       'step-ms': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      'device-port': { type: 'string' },
+      'ground-port': { type: 'string' },
+      keys: { type: 'string' },
+      baud: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
