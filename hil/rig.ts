@@ -20,7 +20,7 @@ import type { ModbusSlaveStats } from './devices/modbus-slave.js';
 import { type SerialDevices, startSerialDevices } from './devices/serial-rig.js';
 import { optimum, score } from './optimum.js';
 import { Plant, type PlantViolations } from './plant/plant.js';
-import { openPtyLine, type PtyLine } from './pty.js';
+import { openPtyLine } from './pty.js';
 import { type GroundCheck, type GroundEvent, RigGround, unknownNames } from './rig-ground.js';
 import type { Fault, RigFault, Scenario } from './scenario.js';
 import type { TracePoint } from './score.js';

@@ -13,7 +13,8 @@ export const HIL_HELP = `skynode hil: the hardware-in-the-loop rig
 Usage:
   skynode hil score seeds/NAME.json [--json] [--report DIR]
   skynode hil devices --port PATH[@BAUD] [seeds/NAME.json] [--duration S]
-  skynode hil run seeds/NAME.json [--duration S] [--step-ms MS]
+  skynode hil run seeds/NAME.json [--duration S | --quick] [--step-ms MS] [--report DIR] [--json]
+  skynode hil run seeds/NAME.json --device-port PATH --ground-port PATH --keys FILE [--baud N] [...]
 
 score runs the scenario in virtual time (as fast as the CPU goes) with skynode's thermal and power control on
 the scenario's plant, then with each baseline governor (bang-bang, step-wise, Linux power_allocator with kernel
@@ -27,21 +28,32 @@ cabled to a board running 'skynode fsw --board sim-serial' (SKYNODE_DEVICE_PORT 
 prints the plant and the bus counters every 10 s until interrupted (or for --duration seconds).
 
 run starts the flight software as its own process ('skynode fsw --board sim-serial --clock-follow SOCKET')
-against the rig's Modbus devices on a pseudo-terminal pair (socat), in accelerated time: the rig owns the
-mission clock, steps the plant by --step-ms (default 100), tells the flight software to advance to the same
-time and waits until it has settled, step after step, for the scenario's duration (or --duration seconds). It
-injects the scenario's plant and sensor faults (not sensor noise), shows its progress on stderr and prints the
-mission and real time, the speed-up, the junction's maximum and the battery's minimum; it passes when the
-junction and battery criteria hold (the score is 'hil score's) and the flight software exits 0.
+against the rig's Modbus devices on one pseudo-terminal pair (socat) and the rig's ground station on another
+(fresh SDLS keys, COP-1), in accelerated time: the rig owns the mission clock, steps the plant by the scenario's
+rig.stepMs (--step-ms), tells the flight software to advance to the same time and waits until it has settled,
+step after step. It injects the scenario's faults (plant, sensors, device line noise and disconnection, ground
+link loss, uplink replay, command storm, flight software crash and restart), runs its ground script, shows its
+progress on stderr and prints the figures and every check; it passes when the junction and battery criteria,
+the score (a run of the whole scenario only) and every ground check hold and the flight software exits 0.
+--quick runs up to 5 minutes after the scenario's last scripted moment (at least 20 minutes), without a score:
+what CI runs for every seed. With --device-port and --ground-port it is a bench: the devices and the ground on
+real serial ports, in real time, against a board running 'skynode fsw --board sim-serial' with the same keys.
 
 Options:
-  --json        one JSON object: { "scenario", "score", "optimum", "baselines": { "bang_bang", "step_wise",
-                "power_allocator" }, "violations", "passed", "failures", "details" }
+  --json        (score) one JSON object: { "scenario", "score", "optimum", "baselines": { "bang_bang",
+                "step_wise", "power_allocator" }, "violations", "passed", "failures", "details" };
+                (run) the run's figures, verdict, checks, faults and events, without the trace
   --duration S  (devices, run) seconds to run
-  --step-ms MS  (run) mission ms per clock step (default 100)
+  --quick       (run) the scripted part of the scenario only, no score
+  --step-ms MS  (run) mission ms per clock step (default: the scenario's rig.stepMs, else 100)
+  --report DIR  (score, run) write a self-contained HTML report: DIR/NAME.html, DIR/NAME.run.html
+  --device-port PATH, --ground-port PATH, --keys FILE, --baud N
+                (run) a bench: the rig's ends of the device bus and the ground link, the board's SDLS keys,
+                both ports' speed (default 115200)
   -h, --help    this text
 
-Exit status: 0 when the scenario's criteria are met (score, no violation), 1 when not, 2 on a usage error.
+Exit status: 0 when the scenario's criteria are met (score, no violation, every ground check), 1 when not,
+2 on a usage error.
 `;
 
 /** A scenario file, or a usage error that says what is wrong with it. */
