@@ -8,74 +8,43 @@
  */
 import { constants, openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
-import { BehaviorSubject, type Observable, Subject } from 'rxjs';
-import type { BytePipe, PipeState, PipeStats } from '../src/transport/pipe.js';
+import { asyncScheduler } from 'rxjs';
+import { PipeBase } from '../src/transport/base.js';
+import type { BytePipe } from '../src/transport/pipe.js';
 
-type MutableStats = { -readonly [K in keyof PipeStats]: PipeStats[K] };
+/** A pseudo-terminal end as a pipe: open at once, never reconnecting (the rig owns both ends' lifetime). */
+class PtyPipe extends PipeBase {
+  private readonly input: ReadStream;
+  private readonly output: WriteStream;
+
+  constructor(path: string) {
+    // The scheduler would only time reconnects, which this pipe never makes.
+    super(`pty:${path}`, asyncScheduler, undefined);
+    // One descriptor for each stream: each closes its own.
+    const flags = constants.O_RDWR | constants.O_NOCTTY;
+    this.input = new ReadStream(openSync(path, flags));
+    this.output = new WriteStream(openSync(path, flags));
+    this.input.on('data', (chunk: Buffer) => this.received(chunk));
+    this.input.on('error', (error) => this.noteError(error));
+    this.output.on('error', (error) => this.noteError(error));
+    this.opened(path);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.closing) return this.refuse(bytes);
+    this.countOut(bytes.byteLength);
+    this.output.write(Buffer.from(bytes));
+    return true;
+  }
+
+  protected async release(): Promise<void> {
+    this.input.removeAllListeners('data');
+    this.input.destroy();
+    this.output.destroy();
+  }
+}
 
 /** Opens `path` (a pseudo-terminal's link) as a byte pipe. Throws when it cannot be opened. */
 export function openPtyPipe(path: string): BytePipe {
-  // One descriptor for each stream: each closes its own.
-  const flags = constants.O_RDWR | constants.O_NOCTTY;
-  const input = new ReadStream(openSync(path, flags));
-  const output = new WriteStream(openSync(path, flags));
-  const data = new Subject<Uint8Array>();
-  const state = new BehaviorSubject<PipeState>({ kind: 'open', peer: path });
-  const stats: MutableStats = {
-    bytesIn: 0,
-    chunksIn: 0,
-    bytesOut: 0,
-    chunksOut: 0,
-    writesRefused: 0,
-    bytesRefused: 0,
-    reconnects: 0,
-    reconnectAttempts: 0,
-    errors: 0,
-  };
-  const failed = (error: Error) => {
-    stats.errors += 1;
-    stats.lastError = error.message;
-  };
-  input.on('data', (chunk: Buffer) => {
-    stats.bytesIn += chunk.length;
-    stats.chunksIn += 1;
-    data.next(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-  });
-  input.on('error', failed);
-  output.on('error', failed);
-  let closed: Promise<void> | undefined;
-  return {
-    name: `pty:${path}`,
-    data$: data.asObservable() as Observable<Uint8Array>,
-    state$: state.asObservable(),
-    get state() {
-      return state.value;
-    },
-    get stats() {
-      return { ...stats };
-    },
-    write(bytes) {
-      if (closed) {
-        stats.writesRefused += 1;
-        stats.bytesRefused += bytes.length;
-        return false;
-      }
-      stats.bytesOut += bytes.length;
-      stats.chunksOut += 1;
-      output.write(Buffer.from(bytes));
-      return true;
-    },
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        input.removeAllListeners('data');
-        input.destroy();
-        output.destroy();
-        state.next({ kind: 'closed' });
-        state.complete();
-        data.complete();
-        resolve();
-      });
-      return closed;
-    },
-  };
+  return new PtyPipe(path);
 }

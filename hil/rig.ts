@@ -22,7 +22,7 @@ import { optimum, score } from './optimum.js';
 import { Plant, type PlantViolations } from './plant/plant.js';
 import { openPtyLine } from './pty.js';
 import { type GroundCheck, type GroundEvent, RigGround, unknownNames } from './rig-ground.js';
-import type { Fault, RigFault, Scenario } from './scenario.js';
+import { type Fault, isRigFault, type RigFault, type Scenario } from './scenario.js';
 import type { TracePoint } from './score.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -655,19 +655,6 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       }
     }
   }
-}
-
-const RIG_FAULT_KINDS: ReadonlySet<string> = new Set([
-  'link-loss',
-  'uplink-replay',
-  'command-storm',
-  'device-line-noise',
-  'device-disconnect',
-  'fsw-crash',
-]);
-
-function isRigFault(fault: Fault | RigFault): fault is RigFault {
-  return RIG_FAULT_KINDS.has(fault.kind);
 }
 
 function applyFault(fault: Fault, plant: Plant, devices: SerialDevices, random: () => number): void {

@@ -159,6 +159,11 @@ const RIG_FAULTS = [
 ] as const;
 const FAULT_KINDS = [...PLANT_FAULTS, ...SENSOR_FAULTS, ...RIG_FAULTS] as const;
 
+/** A fault only the rig can inject (RigFault), as opposed to one in the plant or a sensor. */
+export function isRigFault(fault: Fault | RigFault): fault is RigFault {
+  return (RIG_FAULTS as readonly string[]).includes(fault.kind);
+}
+
 const positive = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value > 0;
 
@@ -306,7 +311,7 @@ export function parseScenario(document: unknown, file = 'scenario'): Scenario {
   need(doc.rig === undefined || isRecord(doc.rig), file, 'rig must be an object');
   const stepMs = rig.stepMs ?? 100;
   need(positive(stepMs) && stepMs <= 10_000, file, 'rig.stepMs must be in (0, 10000] ms');
-  const isRig = (f: unknown) => (RIG_FAULTS as readonly unknown[]).includes((f as { kind?: unknown }).kind);
+  const isRig = (f: unknown) => isRigFault(f as Fault | RigFault);
   const criteria = isRecord(doc.criteria) ? doc.criteria : {};
   const controlHz = typeof doc.controlHz === 'number' ? doc.controlHz : 10;
   need(controlHz > 0 && controlHz <= 100, file, 'controlHz must be in 0..100');

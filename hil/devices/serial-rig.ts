@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { interval, type Subscription } from 'rxjs';
 import type { SerialPort } from 'serialport';
 import type { MissionClock } from '../../src/core/clock.js';
+import { closePort } from '../../src/transport/serial.js';
 import type { Plant } from '../plant/plant.js';
 import { openPtyPipe } from '../pty-pipe.js';
 import { ModbusSlave, type ModbusSlaveStats } from './modbus-slave.js';
@@ -99,18 +100,8 @@ async function serialLine(path: string, baud: number, errors: string[]): Promise
       port.on('data', (chunk: Buffer) => listener(chunk));
     },
     close() {
-      return new Promise<void>((resolve) => {
-        port.removeAllListeners('data');
-        if (!port.isOpen) {
-          resolve();
-          return;
-        }
-        try {
-          port.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      });
+      port.removeAllListeners('data');
+      return closePort(port);
     },
   };
 }

@@ -70,7 +70,7 @@ export class ThermalController {
   }
 
   step(inputs: ThermalInputs): ThermalDecision {
-    const verdict = this.sensorCheck.check(inputs.junction);
+    const verdict = this.sensorCheck.check(inputs.junction, inputs.acceleratorW);
     const junctionC = verdict.ok ? verdict.value : undefined;
     const trips = this.tripMonitor.update(junctionC);
     const governed = this.governor.step({

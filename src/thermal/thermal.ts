@@ -150,8 +150,10 @@ export const thermal = defineComponent({
       id: 0x0b02,
       parameter: 'junctionC',
       check: { kind: 'delta', minDelta: 1e-6 },
-      persistence: 100,
-      description: 'Junction reading identical for 10 s: a stuck sensor',
+      // A minute, not seconds: a live sensor has a resolution (0.01 degC over Modbus), and a junction held by a
+      // steady cap can read the same value for a while (the governor's own check also weighs the power).
+      persistence: 600,
+      description: 'Junction reading identical for 60 s at 10 Hz: a stuck sensor',
     },
   },
   params: {

@@ -186,7 +186,8 @@ export class SerialPipe extends PipeBase {
   }
 }
 
-function closePort(port: SerialPort): Promise<void> {
+/** Closes `port` if it is open; resolves either way (a port that fails to close is as good as closed). */
+export function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => {
     if (!port.isOpen) {
       resolve();

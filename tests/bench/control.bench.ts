@@ -80,8 +80,14 @@ async function scenarioFigures(file: string): Promise<Figure[]> {
   ];
 }
 
+// The scenarios that exercise the controller: those whose faults are all in the plant or the sensors (the others
+// test the rig's lines, link and processes, which `hil score` does not model: in process they are leo-550-beta0).
 const files = readdirSync(SEEDS)
   .filter((f) => f.endsWith('.json'))
+  .filter((f) => {
+    const scenario = loadScenario(join(SEEDS, f));
+    return scenario.rigFaults.length === 0 && scenario.ground.length === 0;
+  })
   .sort();
 
 export const benchmarks: readonly Benchmark[] = files.map((file) => ({

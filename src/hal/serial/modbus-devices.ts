@@ -129,9 +129,13 @@ class CachedBlock<T> {
       return Promise.resolve(last.result);
     if (this.inFlight !== undefined) return this.inFlight;
     const generation = this.generation;
+    // The values' age counts from the request, when the device measured them, not from when the answer came: on a
+    // slow or accelerated bus an answer can land just before the next tick, which must then read afresh, not
+    // take the same sample for a new one.
+    const requestedAt = this.ctx.now();
     const inFlight = this.fetch().then((result) => {
       if (this.inFlight === inFlight) this.inFlight = undefined;
-      if (generation === this.generation) this.last = { time: this.ctx.now(), result };
+      if (generation === this.generation) this.last = { time: requestedAt, result };
       if (result.ok) this.lastGood = result.values;
       return result;
     });

@@ -283,6 +283,16 @@ export function createFdir(config: FdirConfig) {
               parameter: t.parameter.slice(0, 48),
               value,
             });
+          } else if (t.to === 'invalid') {
+            ctx.events.MONITOR_CHANGED({
+              monitor: t.name.slice(0, 48),
+              change: `${t.parameter} has no valid value: not checked`.slice(0, 48),
+            });
+          } else if (t.from === 'invalid') {
+            ctx.events.MONITOR_CHANGED({
+              monitor: t.name.slice(0, 48),
+              change: `${t.parameter} valid again`.slice(0, 48),
+            });
           }
         }
       });

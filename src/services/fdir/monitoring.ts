@@ -13,6 +13,12 @@ export type MonitorCheck =
 export type MonitorState =
   | 'unchecked'
   | 'ok'
+  /**
+   * The sample is NaN, the bus's mark for a reading the component does not have (a failed sensor): per PUS
+   * service 12, a parameter that is not valid is not checked, and that is no limit violation. What a missing
+   * reading means is the owning component's to handle (the thermal component falls back to its safe cap).
+   */
+  | 'invalid'
   | 'below-low'
   | 'above-high'
   | 'unexpected'
@@ -63,7 +69,7 @@ interface Monitor {
 }
 
 function isViolating(state: MonitorState): boolean {
-  return state !== 'ok' && state !== 'unchecked' && state !== 'disabled';
+  return state !== 'ok' && state !== 'unchecked' && state !== 'disabled' && state !== 'invalid';
 }
 
 function reportable(value: unknown): number | string | boolean {
@@ -268,7 +274,8 @@ export class MonitoringEngine {
     let candidate: MonitorState;
     switch (check.kind) {
       case 'limit':
-        if (typeof value !== 'number' || !Number.isFinite(value)) candidate = 'unexpected';
+        if (Number.isNaN(value)) candidate = 'invalid';
+        else if (typeof value !== 'number' || !Number.isFinite(value)) candidate = 'unexpected';
         else if (value < check.low) candidate = 'below-low';
         else if (value > check.high) candidate = 'above-high';
         else candidate = 'ok';
@@ -277,6 +284,12 @@ export class MonitoringEngine {
         candidate = value === check.value ? 'ok' : 'unexpected';
         break;
       case 'delta': {
+        if (Number.isNaN(value)) {
+          // No reading: nothing to compare the next one with either.
+          m.hasPrevious = false;
+          candidate = 'invalid';
+          break;
+        }
         if (typeof value !== 'number' || !Number.isFinite(value)) {
           candidate = 'unexpected';
           break;

@@ -76,9 +76,9 @@ describe('MonitoringEngine: limit checks and persistence', () => {
     ]);
   });
 
-  it('rates non-numeric and non-finite values as unexpected, and reports them as text when not primitive', () => {
+  it('rates non-numeric and infinite values as unexpected, and reports them as text when not primitive', () => {
     const e = new MonitoringEngine([limit(1)]);
-    expect(feed(e, 'thermal.junctionC', ['hot', Number.NaN, 10, Number.POSITIVE_INFINITY])).toEqual([
+    expect(feed(e, 'thermal.junctionC', ['hot', 10, Number.POSITIVE_INFINITY])).toEqual([
       'unchecked->unexpected',
       'unexpected->ok',
       'ok->unexpected',
@@ -87,6 +87,33 @@ describe('MonitoringEngine: limit checks and persistence', () => {
     expect(e.sample('thermal.junctionC', { c: 1 })[0]?.value).toBe('{"c":1}');
     e.sample('thermal.junctionC', 10);
     expect(e.sample('thermal.junctionC', undefined)[0]?.value).toBe('undefined');
+  });
+
+  it('does not check NaN (a reading the component does not have): invalid, which is no violation', () => {
+    const e = new MonitoringEngine([limit(2)]);
+    expect(feed(e, 'thermal.junctionC', [95, 95])).toEqual(['unchecked->above-high']);
+    expect(e.violated).toBe(1);
+    expect(feed(e, 'thermal.junctionC', [Number.NaN, Number.NaN, Number.NaN])).toEqual([
+      'above-high->invalid',
+    ]);
+    expect(e.violated).toBe(0);
+    expect(feed(e, 'thermal.junctionC', [50, 50])).toEqual(['invalid->ok']);
+    // A delta monitor starts over after a gap: the first value after it only primes the comparison.
+    const d = new MonitoringEngine([
+      {
+        id: 9,
+        name: 'thermal.JUNCTION_STUCK',
+        parameter: 'thermal.junctionC',
+        check: { kind: 'delta', minDelta: 1e-6 },
+        persistence: 1,
+        enabled: true,
+      },
+    ]);
+    expect(feed(d, 'thermal.junctionC', [50, 51, Number.NaN, 40, 40])).toEqual([
+      'unchecked->ok',
+      'ok->invalid',
+      'invalid->stuck',
+    ]);
   });
 
   it('ignores unknown parameters and returns the shared empty array when nothing changes', () => {

@@ -111,11 +111,11 @@ describe('fault protection', () => {
     const flight = await fly();
     await flight.run(3);
     flight.node.stickSensor('accelerator');
-    await flight.run(8);
+    await flight.run(55);
     expect(
       named(flight, 'fdir.LIMIT_VIOLATED').filter((e) => e.args.monitor === 'thermal.JUNCTION_STUCK'),
     ).toEqual([]);
-    await flight.run(5);
+    await flight.run(10);
     const stuck = named(flight, 'fdir.LIMIT_VIOLATED').filter(
       (e) => e.args.monitor === 'thermal.JUNCTION_STUCK',
     );

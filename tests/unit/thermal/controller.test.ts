@@ -30,6 +30,8 @@ function ok(timeS: number, celsius: number): Reading<number> {
 }
 
 interface Drive {
+  /** The accelerator's power at step i (default: not given). */
+  acceleratorW?: (i: number) => number;
   energyAllowanceW?: number;
   mode?: PowerMode;
   groundOff?: boolean;
@@ -48,6 +50,7 @@ function drive(
       ...c.step({
         timeS,
         junction: ok(timeS, celsius),
+        ...(d.acceleratorW ? { acceleratorW: d.acceleratorW(i) } : {}),
         energyAllowanceW: d.energyAllowanceW ?? Number.POSITIVE_INFINITY,
         mode: d.mode ?? 'NOMINAL',
         ...(d.groundOff !== undefined ? { groundOff: d.groundOff } : {}),
@@ -182,12 +185,15 @@ describe('ThermalController', () => {
 
   it('falls back to the safe cap on a stuck sensor', () => {
     const c = controller({ safeFallbackW: 120 });
+    // The reading does not move while the power climbs 1 W a step.
     const same = drive(
       c,
       0,
       Array.from({ length: 60 }, () => 60),
+      { acceleratorW: (i) => 150 + i },
     );
-    // Up to stuckSamples (50) identical readings are believed; after that, the sensor is stuck.
+    // Up to stuckSamples (50) identical readings are believed; after that (the power having swung by more than
+    // 10 W), the sensor is stuck.
     expect(same[49]?.sensorOk).toBe(true);
     const last = same.at(-1)!;
     expect(last.sensorOk).toBe(false);
@@ -205,6 +211,7 @@ describe('ThermalController', () => {
       controller(),
       0,
       Array.from({ length: 60 }, () => 60),
+      { acceleratorW: (i) => 150 + i },
     ).at(-1)!;
     expect(plain.binding).toBe('sensor-fallback');
     expect(plain.capW).toBe(MIN_W);

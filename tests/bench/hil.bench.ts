@@ -1,0 +1,51 @@
+/**
+ * The HIL rig's speed (issue 9: three orbits of a scenario in at most 60 s on this machine, accelerated, over real
+ * serial lines): `skynode hil run` as a user runs it, the flight software as its own process against the Modbus
+ * devices and the ground station on socat pseudo-terminals, for 20 minutes of mission time of leo-550-beta0 at its
+ * scenario's step; the speed-up it sustains, and the three orbits' real time projected from it (start-up, about
+ * 3 s, and the optimum's linear program, about 5 s, not counted).
+ */
+import { resolve } from 'node:path';
+import { runRig } from '../../hil/rig.js';
+import { loadScenario } from '../../hil/scenario.js';
+import type { Benchmark, Figure } from './harness.js';
+
+const SCENARIO = resolve(import.meta.dirname, '../../seeds/leo-550-beta0.json');
+const SEGMENT_S = 1200;
+
+async function rigFigures(): Promise<Figure[]> {
+  const scenario = loadScenario(SCENARIO);
+  const result = await runRig({ scenario, durationS: SEGMENT_S, skipScore: true });
+  if (!result.passed) throw new Error(`the rig run failed: ${result.failures.join('; ')}`);
+  const threeOrbitsS = scenario.durationS / result.speedup;
+  const details = {
+    scenario: scenario.name,
+    stepMs: result.stepMs,
+    missionS: result.missionS,
+    realS: Number(result.realS.toFixed(2)),
+    modbusRequests: result.bus.requests,
+    groundFrames: result.link.framesIn,
+  };
+  return [
+    {
+      name: `hil run ${scenario.name}: speed-up (mission s per real s, ${result.stepMs} ms steps)`,
+      value: result.speedup,
+      unit: 'x',
+      target: {
+        kind: 'min',
+        value: scenario.durationS / 60,
+        source: 'issue 9 (three orbits in at most 60 s)',
+      },
+      details,
+    },
+    {
+      name: `hil run ${scenario.name}: three orbits, projected real time`,
+      value: threeOrbitsS,
+      unit: 's',
+      target: { kind: 'max', value: 60, source: 'issue 9 (each scenario, three orbits, in at most 60 s)' },
+      details: { missionS: Number(scenario.durationS.toFixed(0)) },
+    },
+  ];
+}
+
+export const benchmarks: readonly Benchmark[] = [{ name: 'hil run speed', run: rigFigures }];
