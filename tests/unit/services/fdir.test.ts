@@ -107,6 +107,35 @@ describe('fault protection', () => {
     flight.stop();
   }, 60_000);
 
+  it('does not take a failed junction sensor for an over-temperature: no safe mode, the safe cap instead', async () => {
+    // Found by the HIL rig (seeds/leo-550-sensor-failure.json): the NaN a failed reading publishes used to be
+    // 'unexpected' to JUNCTION_HIGH, whose event-action put the node in safe mode for good.
+    const flight = await fly();
+    await flight.run(3);
+    // The accelerator's own readout and the board's junction sensor behind it, both gone.
+    flight.node.failSensor('accelerator');
+    flight.node.failSensor('junction');
+    await flight.run(10);
+    expect(flight.stack.mode).toBe('NOMINAL');
+    expect(named(flight, 'fdir.SAFE_MODE')).toEqual([]);
+    expect(named(flight, 'fdir.LIMIT_VIOLATED')).toEqual([]);
+    const changed = named(flight, 'fdir.MONITOR_CHANGED').map((e) => e.args);
+    expect(changed).toContainEqual({
+      monitor: 'thermal.JUNCTION_HIGH',
+      change: 'thermal.junctionC has no valid value: not checke',
+    });
+    expect(named(flight, 'thermal.SENSOR_FALLBACK')).toHaveLength(1);
+    expect(flight.node.plant.state.acceleratorOn).toBe(true);
+    flight.node.healSensor('accelerator');
+    flight.node.healSensor('junction');
+    await flight.run(3);
+    expect(named(flight, 'fdir.MONITOR_CHANGED').map((e) => e.args)).toContainEqual({
+      monitor: 'thermal.JUNCTION_HIGH',
+      change: 'thermal.junctionC valid again',
+    });
+    flight.stop();
+  }, 60_000);
+
   it('catches a stuck junction sensor with the delta check', async () => {
     const flight = await fly();
     await flight.run(3);
