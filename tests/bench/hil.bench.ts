@@ -1,9 +1,9 @@
 /**
  * The HIL rig's speed (issue 9: three orbits of a scenario in at most 60 s on this machine, accelerated, over real
  * serial lines): `skynode hil run` as a user runs it, the flight software as its own process against the Modbus
- * devices and the ground station on socat pseudo-terminals, for 20 minutes of mission time of leo-550-beta0 at its
- * scenario's step; the speed-up it sustains, and the three orbits' real time projected from it (start-up, about
- * 3 s, and the optimum's linear program, about 5 s, not counted).
+ * devices and the ground station on socat pseudo-terminals, for 40 minutes of mission time of leo-550-beta0 at its
+ * scenario's step; the speed-up it sustains after the first fifth (start-up and warm-up aside), and the three
+ * orbits' real time projected from it (the optimum's linear program, about 5 s before a whole run, not counted).
  */
 import { resolve } from 'node:path';
 import { runRig } from '../../hil/rig.js';
@@ -11,25 +11,40 @@ import { loadScenario } from '../../hil/scenario.js';
 import type { Benchmark, Figure } from './harness.js';
 
 const SCENARIO = resolve(import.meta.dirname, '../../seeds/leo-550-beta0.json');
-const SEGMENT_S = 1200;
+const SEGMENT_S = 2400;
 
 async function rigFigures(): Promise<Figure[]> {
   const scenario = loadScenario(SCENARIO);
-  const result = await runRig({ scenario, durationS: SEGMENT_S, skipScore: true });
+  let warm: { missionS: number; realS: number } | undefined;
+  let last: { missionS: number; realS: number } | undefined;
+  const result = await runRig({
+    scenario,
+    durationS: SEGMENT_S,
+    skipScore: true,
+    onProgress: (p) => {
+      if (warm === undefined && p.fraction >= 0.2) warm = { missionS: p.missionS, realS: p.realS };
+      last = { missionS: p.missionS, realS: p.realS };
+    },
+  });
   if (!result.passed) throw new Error(`the rig run failed: ${result.failures.join('; ')}`);
-  const threeOrbitsS = scenario.durationS / result.speedup;
+  const speedup =
+    warm && last && last.realS > warm.realS
+      ? (last.missionS - warm.missionS) / (last.realS - warm.realS)
+      : result.speedup;
+  const threeOrbitsS = scenario.durationS / speedup;
   const details = {
     scenario: scenario.name,
     stepMs: result.stepMs,
     missionS: result.missionS,
     realS: Number(result.realS.toFixed(2)),
+    wholeRunSpeedup: Number(result.speedup.toFixed(1)),
     modbusRequests: result.bus.requests,
     groundFrames: result.link.framesIn,
   };
   return [
     {
       name: `hil run ${scenario.name}: speed-up (mission s per real s, ${result.stepMs} ms steps)`,
-      value: result.speedup,
+      value: speedup,
       unit: 'x',
       target: {
         kind: 'min',

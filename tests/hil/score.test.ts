@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario, ScenarioError } from '../../hil/scenario.js';
+import { loadScenario, parseScenario, quickDurationS, ScenarioError } from '../../hil/scenario.js';
 import { runController, scoreScenario } from '../../hil/score.js';
 import { orbitGeometry } from '../../src/power/orbit.js';
 
@@ -112,6 +112,24 @@ describe('parseScenario', () => {
     expect(s.rig).toEqual({ stepMs: 250 });
     expect(parseScenario(base).rig).toEqual({ stepMs: 100 });
     expect(parseScenario(base).ground).toEqual([]);
+  });
+
+  it('covers up to 5 min after the last scripted moment in a quick run, at least 20 min, at most the scenario', () => {
+    expect(quickDurationS(parseScenario(base))).toBe(1200);
+    const scripted = parseScenario({
+      ...base,
+      faults: [
+        { atS: 600, kind: 'link-loss', durationS: 1500 },
+        { atS: 100, kind: 'sensor-stuck', sensor: 'junction' },
+      ],
+      ground: [
+        { atS: 2200, recoverGaps: { fromS: 300, toS: 2200 }, withinS: 600 },
+        { atS: 2500, expectEvent: 'fdir.SAFE_MODE', withinS: 60 },
+      ],
+    });
+    expect(quickDurationS(scripted)).toBe(2200 + 600 + 300);
+    const late = parseScenario({ ...base, faults: [{ atS: 100_000, kind: 'sensor-fail', sensor: 'solar' }] });
+    expect(quickDurationS(late)).toBe(late.durationS);
   });
 
   it('names what is wrong in a rig fault or a ground step', () => {
