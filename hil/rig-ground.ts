@@ -108,6 +108,11 @@ export interface RigGroundOptions {
   readonly baud?: number;
   /** The node's keys (a bench); default: fresh keys, written for the flight software the rig starts. */
   readonly keysFile?: string;
+  /**
+   * Keep an archive of every packet received (what `recoverGaps` needs to find the gaps); default true. Without
+   * a `recoverGaps` step the rig leaves it out: it is a fifth of the ground's work.
+   */
+  readonly archive?: boolean;
   readonly dictionary: MissionDictionary;
   /** Mission time (UTC ms) of the scenario's t = 0. */
   readonly epochMs: number;
@@ -162,7 +167,7 @@ export function unknownNames(
 export class RigGround {
   readonly keysFile: string;
   readonly station: GroundStation;
-  readonly archive: GroundArchive;
+  readonly archive: GroundArchive | undefined;
   readonly pipe: GatedPipe;
   readonly checks: GroundCheck[] = [];
   readonly events: GroundEvent[] = [];
@@ -199,7 +204,10 @@ export class RigGround {
     if (!keys.ok) throw new Error(`keys ${this.keysFile}: ${keys.error}`);
     // Written every 10 s of mission time (and before every gap search): at a few hundred times real time, the
     // archive's default 100 ms would be thousands of commits a second.
-    this.archive = GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler, flushMs: 10_000 });
+    this.archive =
+      options.archive === false
+        ? undefined
+        : GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler, flushMs: 10_000 });
     this.pipe = new GatedPipe(
       options.baud !== undefined
         ? openPipe(`serial:${options.linePath}@${options.baud}`, { scheduler: options.clock.scheduler })
@@ -224,7 +232,7 @@ export class RigGround {
     });
     this.subscriptions.push(
       this.station.records$.subscribe((received) => {
-        this.archive.add(received);
+        this.archive?.add(received);
         const { record } = received;
         if (record.kind === 'event') {
           this.events.push({
@@ -355,15 +363,17 @@ export class RigGround {
         from: this.epochMs + step.recoverGaps.fromS * 1000,
         to: this.epochMs + step.recoverGaps.toS * 1000,
       };
-      this.archive.flush();
-      const gaps = this.archive.gaps(span);
+      const archive = this.archive;
+      if (!archive) throw new Error('no archive kept (the rig was told there would be no recoverGaps step)');
+      archive.flush();
+      const gaps = archive.gaps(span);
       const missingBefore = gaps.reduce((n, g) => n + g.missing, 0);
       const result =
         gaps.length === 0
           ? { requested: 0, stillMissing: 0 }
           : await recoverGaps({
               station: this.station,
-              archive: this.archive,
+              archive,
               scheduler: this.clock.scheduler,
               gaps,
               span,
@@ -435,6 +445,6 @@ export class RigGround {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     await this.station.close();
     await this.pipe.close();
-    this.archive.close();
+    this.archive?.close();
   }
 }

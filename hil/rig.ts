@@ -406,6 +406,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
         linePath: groundPath,
         dictionary,
         epochMs,
+        archive: scenario.ground.some((step) => 'recoverGaps' in step),
         ...(bench ? { keysFile: bench.keysFile, baud: bench.baud ?? 115200 } : {}),
       });
     } catch (error) {
