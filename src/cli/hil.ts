@@ -301,7 +301,8 @@ async function runAction(
 /** `hil run --json`: the verdict and figures, without the trace. */
 export function runJson(result: RigResult): Record<string, unknown> {
   const { trace: _trace, groundLog: _log, ...rest } = result;
-  return rest;
+  // null, not left out, when there is no score (a run of part of a scenario).
+  return { ...rest, score: result.score ?? null };
 }
 
 export async function hilCommand(argv: readonly string[]): Promise<number> {
