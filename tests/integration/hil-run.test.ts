@@ -118,6 +118,19 @@ describe('skynode hil run', () => {
     expect(run2.code).toBe(1);
     expect(run2.stderr).toMatch(/typo: unknown command health\.NOPE; unknown event fdir\.SAFE_MOOD/);
 
+    const json = await runToEnd(['hil', 'run', 'seeds/leo-550-beta0.json', '--duration', '30', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({
+      scenario: 'leo-550-beta0',
+      passed: true,
+      score: null,
+      stepMs: 250,
+      missionS: 30,
+    });
+    expect(result.trace).toBeUndefined();
+    expect(Array.isArray(result.checks)).toBe(true);
+
     const both = await runToEnd(['hil', 'run', 'seeds/leo-550-beta0.json', '--quick', '--duration', '10']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--quick or --duration/);
