@@ -75,6 +75,8 @@ export interface RigOptions {
    * the flight software running on the board (started there, with these ports' far ends and the same keys).
    */
   readonly bench?: RigBench;
+  /** Aborts the run (Ctrl-C): the flight software, socat and the scratch directory are cleaned up. */
+  readonly signal?: AbortSignal;
   /** Skip the optimum (a linear program; seconds for three orbits): no score then. A run shorter than the
    * scenario has none either. */
   readonly skipScore?: boolean;
@@ -547,6 +549,9 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       });
     inBackground(script);
 
+    const stopIfAborted = () => {
+      if (options.signal?.aborted) throw new RigError('interrupted');
+    };
     const progress = (i: number) => {
       if ((i + 1) % reportEvery === 0 || i + 1 === steps) {
         options.onProgress?.({
@@ -562,6 +567,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       await lockstep.advance(clock.now());
       sample();
       for (let i = 0; i < steps; i++) {
+        stopIfAborted();
         await applyDue((i * stepMs) / 1000);
         virtual.advanceBy(stepMs);
         await (flight ?? lockstep).advance(clock.now());
@@ -572,6 +578,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       // A bench: real time; the devices step the plant on the clock, the board's flight software keeps its own.
       sample();
       for (let i = 0; i < steps; i++) {
+        stopIfAborted();
         await applyDue((i * stepMs) / 1000);
         const due = epochMs + (i + 1) * stepMs;
         await new Promise<void>((done) =>

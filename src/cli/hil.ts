@@ -265,8 +265,14 @@ async function runAction(
   const tty = Boolean(process.stderr.isTTY);
   let nextTenth = 0.1;
   let result: RigResult;
+  // Ctrl-C or a kill: stop stepping and clean up (the flight software, socat, the scratch directory) before exit.
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     result = await runRig({
+      signal: interrupt.signal,
       scenario,
       ...(durationS !== undefined ? { durationS } : {}),
       ...(values.quick ? { durationS: quickDurationS(scenario), skipScore: true } : {}),
@@ -283,11 +289,18 @@ async function runAction(
     });
   } catch (error) {
     if (tty) process.stderr.write('\n');
+    if (interrupt.signal.aborted) {
+      process.stderr.write('skynode hil run: interrupted; the flight software and the lines are stopped\n');
+      return 130;
+    }
     if (error instanceof RigError) {
       process.stderr.write(`skynode hil run: ${error.message}\n`);
       return 1;
     }
     throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (tty) process.stderr.write('\n');
   process.stdout.write(values.json ? `${JSON.stringify(runJson(result))}\n` : formatRun(result));

@@ -2,11 +2,19 @@
  * `skynode hil run`: the flight software as its own process, its mission clock following the rig's
  * (`skynode fsw --clock-follow SOCKET`), against the rig's Modbus devices on a pseudo-terminal, in accelerated time.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, runToEnd, tempDir } from '../support/cli.js';
+
+/** A command's standard output. */
+function runCommand(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(command, [...args], (_error, stdout) => resolve(String(stdout)));
+  });
+}
 
 /** A scenario file of this test's own, in a temporary directory. */
 function scenarioFile(document: Record<string, unknown>): string {
@@ -94,6 +102,38 @@ describe('skynode hil run', () => {
     expect(html).toContain('fsw-crash');
     expect(html.match(/<svg /g)?.length).toBe(6);
   }, 120_000);
+
+  it('stops cleanly when interrupted: the flight software and socat go with it, exit 130', async () => {
+    const rig = run(['hil', 'run', 'seeds/leo-550-beta0.json']);
+    // Stepping once its children (socat twice, the flight software) are up, after the optimum's linear program.
+    const children = async (): Promise<number[]> => {
+      const listed = await runCommand('ps', ['--ppid', String(rig.child.pid), '-o', 'pid=']);
+      return listed
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0);
+    };
+    let started: number[] = [];
+    for (let i = 0; i < 600 && started.length < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      started = await children();
+    }
+    expect(started.length, 'the rig starts socat twice and the flight software').toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rig.child.kill('SIGTERM');
+    const { code } = await rig.exited;
+    expect(code, rig.stderr.join('')).toBe(130);
+    expect(rig.stderr.join('')).toMatch(/interrupted/);
+    const alive = started.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+  }, 60_000);
 
   it('fails with the step that did not hold, and refuses names the dictionary lacks before it starts', async () => {
     const failing = scenarioFile({
