@@ -53,7 +53,7 @@ Options:
   -h, --help    this text
 
 Exit status: 0 when the scenario's criteria are met (score, no violation, every ground check), 1 when not,
-2 on a usage error.
+2 on a usage error, 130 when a run is interrupted (Ctrl-C, SIGTERM: the rig stops its processes first).
 `;
 
 /** A scenario file, or a usage error that says what is wrong with it. */
