@@ -18,7 +18,7 @@ import { type CommandOutcome, GroundStation } from '../src/ground/station.js';
 import { parseKeyFile } from '../src/link/sdls.js';
 import { type BytePipe, openPipe, type PipeState, type PipeStats } from '../src/transport/pipe.js';
 import { openPtyPipe } from './pty-pipe.js';
-import type { GroundStep } from './scenario.js';
+import { DEFAULT_RECOVERY_S, DEFAULT_WITHIN_S, type GroundStep } from './scenario.js';
 
 /** The verdict of one ground-script step or injected fault. */
 export interface GroundCheck {
@@ -118,10 +118,7 @@ export interface RigGroundOptions {
   readonly epochMs: number;
 }
 
-const DEFAULT_WITHIN_S = 30;
 const DEFAULT_TIMEOUT_S = 60;
-/** How long a recovery of missed telemetry may take by default: a lost pass takes minutes to play back. */
-const DEFAULT_RECOVERY_S = 600;
 
 /** What a ground-script step asks for, in words, for the report. */
 export function describeStep(step: GroundStep): string {

@@ -524,6 +524,7 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
         }
       }
     };
+    let nextFault = 0;
     const applyDue = async (timeS: number) => {
       while (nextFault < faults.length && (faults[nextFault]?.atS ?? Number.POSITIVE_INFINITY) <= timeS) {
         const fault = faults[nextFault++];
@@ -533,7 +534,6 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
         else applyFault(fault, plant, devices, random);
       }
     };
-    let nextFault = 0;
 
     // The ground listens from the start; its script runs once COP-1 is up.
     const script = ground

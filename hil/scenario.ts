@@ -103,6 +103,11 @@ export type GroundStep =
       readonly withinS?: number;
     };
 
+/** How long an `expectTelemetry` or `expectEvent` step waits by default, s. */
+export const DEFAULT_WITHIN_S = 30;
+/** How long a `recoverGaps` step may take by default, s: a lost pass takes minutes to play back. */
+export const DEFAULT_RECOVERY_S = 600;
+
 /** How `hil run` steps: mission ms per lockstep (default 100, the thermal rate group's period). */
 export interface RigSettings {
   readonly stepMs: number;
@@ -367,7 +372,13 @@ export function quickDurationS(scenario: Scenario): number {
     ...scenario.faults.map((f) => f.atS),
     ...scenario.rigFaults.map((f) => f.atS + ('durationS' in f ? f.durationS : 0)),
     ...scenario.ground.map(
-      (g) => g.atS + ('recoverGaps' in g ? (g.withinS ?? 600) : 'withinS' in g ? (g.withinS ?? 30) : 0),
+      (g) =>
+        g.atS +
+        ('recoverGaps' in g
+          ? (g.withinS ?? DEFAULT_RECOVERY_S)
+          : 'withinS' in g
+            ? (g.withinS ?? DEFAULT_WITHIN_S)
+            : 0),
     ),
   ];
   const last = times.length > 0 ? Math.max(...times) : 0;

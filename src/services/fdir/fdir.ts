@@ -286,7 +286,7 @@ export function createFdir(config: FdirConfig) {
           } else if (t.to === 'invalid') {
             ctx.events.MONITOR_CHANGED({
               monitor: t.name.slice(0, 48),
-              change: `${t.parameter} has no valid value: not checked`.slice(0, 48),
+              change: `${t.parameter} invalid: not checked`.slice(0, 48),
             });
           } else if (t.from === 'invalid') {
             ctx.events.MONITOR_CHANGED({

@@ -122,7 +122,7 @@ describe('fault protection', () => {
     const changed = named(flight, 'fdir.MONITOR_CHANGED').map((e) => e.args);
     expect(changed).toContainEqual({
       monitor: 'thermal.JUNCTION_HIGH',
-      change: 'thermal.junctionC has no valid value: not checke',
+      change: 'thermal.junctionC invalid: not checked',
     });
     expect(named(flight, 'thermal.SENSOR_FALLBACK')).toHaveLength(1);
     expect(flight.node.plant.state.acceleratorOn).toBe(true);
