@@ -17,6 +17,7 @@ import { recoverGaps } from '../src/ground/recover.js';
 import { type CommandOutcome, GroundStation } from '../src/ground/station.js';
 import { parseKeyFile } from '../src/link/sdls.js';
 import { type BytePipe, openPipe, type PipeState, type PipeStats } from '../src/transport/pipe.js';
+import type { PtyEnd } from './pty.js';
 import { openPtyPipe } from './pty-pipe.js';
 import { DEFAULT_RECOVERY_S, DEFAULT_WITHIN_S, type GroundStep } from './scenario.js';
 
@@ -102,9 +103,12 @@ export interface RigGroundOptions {
   /** Where the keys, the ARSN counters and the archive go. */
   readonly dir: string;
   readonly clock: MissionClock;
-  /** The rig's end of the ground line: a pseudo-terminal it made, or (with `baud`) a real serial port. */
-  readonly linePath: string;
-  /** A real serial port's speed: open `linePath` through serialport rather than as a pseudo-terminal. */
+  /**
+   * The rig's end of the ground line: a pseudo-terminal pair's end it made (hil/pty.ts), or (with `baud`) a real
+   * serial port, its path.
+   */
+  readonly line: PtyEnd;
+  /** A real serial port's speed: open `line.path` through serialport rather than as a pseudo-terminal. */
   readonly baud?: number;
   /** The node's keys (a bench); default: fresh keys, written for the flight software the rig starts. */
   readonly keysFile?: string;
@@ -207,8 +211,8 @@ export class RigGround {
         : GroundArchive.inDirectory(dir, { scheduler: options.clock.scheduler, flushMs: 10_000 });
     this.pipe = new GatedPipe(
       options.baud !== undefined
-        ? openPipe(`serial:${options.linePath}@${options.baud}`, { scheduler: options.clock.scheduler })
-        : openPtyPipe(options.linePath),
+        ? openPipe(`serial:${options.line.path}@${options.baud}`, { scheduler: options.clock.scheduler })
+        : openPtyPipe(options.line),
     );
     this.station = new GroundStation({
       pipe: this.pipe,

@@ -20,7 +20,7 @@ import type { ModbusSlaveStats } from './devices/modbus-slave.js';
 import { type SerialDevices, startSerialDevices } from './devices/serial-rig.js';
 import { optimum, score } from './optimum.js';
 import { Plant, type PlantViolations } from './plant/plant.js';
-import { openPtyLine } from './pty.js';
+import { openPtyLine, type PtyEnd } from './pty.js';
 import { type GroundCheck, type GroundEvent, RigGround, unknownNames } from './rig-ground.js';
 import { type Fault, isRigFault, type RigFault, type Scenario } from './scenario.js';
 import type { TracePoint } from './score.js';
@@ -363,20 +363,20 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
   let flight: FlightProcess | undefined;
   try {
     // Two serial lines, the device bus and the ground link: pseudo-terminal pairs, or a bench's real ports.
-    let devicePath: string;
-    let groundPath: string;
+    let deviceEnd: PtyEnd;
+    let groundEnd: PtyEnd;
     let programEnds: { devices: string; ground: string } | undefined;
     if (bench) {
-      devicePath = bench.devicePort;
-      groundPath = bench.groundPort;
+      deviceEnd = { path: bench.devicePort };
+      groundEnd = { path: bench.groundPort };
     } else {
       try {
         const deviceLine = await openPtyLine(dir, 'devices');
         cleanup.push(() => deviceLine.close());
         const groundLine = await openPtyLine(dir, 'ground');
         cleanup.push(() => groundLine.close());
-        devicePath = deviceLine.rig;
-        groundPath = groundLine.rig;
+        deviceEnd = deviceLine.rig;
+        groundEnd = groundLine.rig;
         programEnds = { devices: deviceLine.program, ground: groundLine.program };
       } catch (error) {
         throw new RigError((error as Error).message);
@@ -392,12 +392,12 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       devices = await startSerialDevices({
         plant,
         clock,
-        path: devicePath,
-        ...(bench ? { baud: bench.baud ?? 115200 } : { pty: true }),
+        path: deviceEnd.path,
+        ...(bench ? { baud: bench.baud ?? 115200 } : { pty: deviceEnd }),
         stepMs,
       });
     } catch (error) {
-      throw new RigError(`cannot open the device port ${devicePath}: ${(error as Error).message}`);
+      throw new RigError(`cannot open the device port ${deviceEnd.path}: ${(error as Error).message}`);
     }
     cleanup.push(() => devices.close());
     let ground: RigGround;
@@ -405,14 +405,14 @@ export async function runRig(options: RigOptions): Promise<RigResult> {
       ground = new RigGround({
         dir,
         clock,
-        linePath: groundPath,
+        line: groundEnd,
         dictionary,
         epochMs,
         archive: scenario.ground.some((step) => 'recoverGaps' in step),
         ...(bench ? { keysFile: bench.keysFile, baud: bench.baud ?? 115200 } : {}),
       });
     } catch (error) {
-      throw new RigError(`cannot open the ground port ${groundPath}: ${(error as Error).message}`);
+      throw new RigError(`cannot open the ground port ${groundEnd.path}: ${(error as Error).message}`);
     }
     cleanup.push(() => ground.close());
     const prng = new Prng(scenario.seed);

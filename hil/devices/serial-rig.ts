@@ -11,6 +11,7 @@ import type { SerialPort } from 'serialport';
 import type { MissionClock } from '../../src/core/clock.js';
 import { closePort } from '../../src/transport/serial.js';
 import type { Plant } from '../plant/plant.js';
+import type { PtyEnd } from '../pty.js';
 import { openPtyPipe } from '../pty-pipe.js';
 import { ModbusSlave, type ModbusSlaveStats } from './modbus-slave.js';
 import {
@@ -27,10 +28,10 @@ export interface SerialDevicesOptions {
   /** Default 115200 (8N1). */
   readonly baud?: number;
   /**
-   * `path` is the rig's end of a pseudo-terminal pair that its maker set raw (hil/pty.ts): read and write it as a
-   * terminal, not through serialport (no baud rate to set; no thread-pool hop per read).
+   * The rig's end of a pseudo-terminal pair that its maker set raw (hil/pty.ts), `path` naming it: read and write
+   * it as a terminal, not through serialport (no baud rate to set; no thread-pool hop per read).
    */
-  readonly pty?: boolean;
+  readonly pty?: PtyEnd;
   /** Mission time between plant steps, ms. Default 100. */
   readonly stepMs?: number;
   /** Unit addresses (default 1 and 2). */
@@ -107,8 +108,9 @@ async function serialLine(path: string, baud: number, errors: string[]): Promise
 }
 
 /** The rig's end of a pseudo-terminal pair, as a terminal (hil/pty-pipe.ts): no serial settings to make. */
-function ptyLine(path: string, errors: string[]): DeviceLine {
-  const pipe = openPtyPipe(path);
+function ptyLine(end: PtyEnd, errors: string[]): DeviceLine {
+  const path = end.path;
+  const pipe = openPtyPipe(end);
   let subscription: Subscription | undefined;
   return {
     write(octets) {
@@ -134,7 +136,7 @@ export async function startSerialDevices(options: SerialDevicesOptions): Promise
   const portErrors: string[] = [];
 
   const port: DeviceLine = options.pty
-    ? ptyLine(options.path, portErrors)
+    ? ptyLine(options.pty, portErrors)
     : await serialLine(options.path, options.baud ?? 115200, portErrors);
   const line = { corruptedOctets: 0, droppedOctets: 0 };
   let bitErrorRate = 0;

@@ -28,7 +28,8 @@ cabled to a board running 'skynode fsw --board sim-serial' (SKYNODE_DEVICE_PORT 
 prints the plant and the bus counters every 10 s until interrupted (or for --duration seconds).
 
 run starts the flight software as its own process ('skynode fsw --board sim-serial --clock-follow SOCKET')
-against the rig's Modbus devices on one pseudo-terminal pair (socat) and the rig's ground station on another
+against the rig's Modbus devices on one pseudo-terminal pair (the rig's own, python3 unlocking it; socat's
+without python3) and the rig's ground station on another
 (fresh SDLS keys, COP-1), in accelerated time: the rig owns the mission clock, steps the plant by the scenario's
 rig.stepMs (--step-ms), tells the flight software to advance to the same time and waits until it has settled,
 step after step. It injects the scenario's faults (plant, sensors, device line noise and disconnection, ground
@@ -265,7 +266,7 @@ async function runAction(
   const tty = Boolean(process.stderr.isTTY);
   let nextTenth = 0.1;
   let result: RigResult;
-  // Ctrl-C or a kill: stop stepping and clean up (the flight software, socat, the scratch directory) before exit.
+  // Ctrl-C or a kill: stop stepping and clean up (the flight software, the serial lines, the scratch directory) before exit.
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once('SIGINT', onSignal);
