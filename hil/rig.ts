@@ -8,10 +8,10 @@
  * and the flight software process itself (killed and started again).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type MissionClock, RealClock, VirtualClock } from '../src/core/clock.js';
 import { buildDictionary } from '../src/core/dictionary.js';
 import type { Binding } from '../src/thermal/controller.js';
@@ -25,8 +25,18 @@ import { type GroundCheck, type GroundEvent, RigGround, unknownNames } from './r
 import { type Fault, isRigFault, type RigFault, type Scenario } from './scenario.js';
 import type { TracePoint } from './score.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/skynode.js');
+/**
+ * The package's root: the folder above this module that holds bin/skynode.js, whether the module runs from the
+ * checkout (hil/) or from the build (dist/hil/, as on a board), so that the flight software starts either way.
+ */
+function packageRoot(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bin', 'skynode.js'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no bin/skynode.js above ${import.meta.dirname}`);
+  }
+}
+const ROOT = packageRoot();
+const BIN = join(ROOT, 'bin', 'skynode.js');
 
 /**
  * Where a run keeps its pseudo-terminal links, sockets and the flight software's state: memory (/dev/shm) where
