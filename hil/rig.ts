@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type MissionClock, RealClock, VirtualClock } from '../src/core/clock.js';
 import { buildDictionary } from '../src/core/dictionary.js';
 import type { Binding } from '../src/thermal/controller.js';
