@@ -36,8 +36,8 @@ step after step. It injects the scenario's faults (plant, sensors, device line n
 link loss, uplink replay, command storm, flight software crash and restart), runs its ground script, shows its
 progress on stderr and prints the figures and every check; it passes when the junction and battery criteria,
 the score (a run of the whole scenario only) and every ground check hold and the flight software exits 0.
---quick runs up to 5 minutes after the scenario's last scripted moment (at least 20 minutes), without a score:
-what CI runs for every seed. With --device-port and --ground-port it is a bench: the devices and the ground on
+--quick runs up to 5 minutes after the scenario's last scripted moment (at least 20 minutes), without a score
+(CI runs every seed in full). With --device-port and --ground-port it is a bench: the devices and the ground on
 real serial ports, in real time, against a board running 'skynode fsw --board sim-serial' with the same keys.
 
 Options:

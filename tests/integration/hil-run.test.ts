@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadScenario, quickDurationS } from '../../hil/scenario.js';
 import { run, runToEnd, tempDir } from '../support/cli.js';
 
 /** A command's standard output. */
@@ -181,6 +182,35 @@ describe('skynode hil run', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--quick or --duration/);
   }, 60_000);
+});
+
+describe('skynode hil run --quick', () => {
+  it('runs the scripted part of a scenario: up to 5 minutes after its last scripted moment, no score', async () => {
+    const scenario = loadScenario('seeds/leo-550-ground-abuse.json');
+    const quickS = quickDurationS(scenario);
+    expect(quickS).toBeLessThan(scenario.durationS);
+    const { code, stdout, stderr } = await runToEnd([
+      'hil',
+      'run',
+      'seeds/leo-550-ground-abuse.json',
+      '--quick',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as {
+      missionS: number;
+      score: unknown;
+      passed: boolean;
+      checks: Array<{ passed: boolean }>;
+    };
+    expect(result.passed).toBe(true);
+    expect(result.score).toBeNull();
+    expect(result.missionS).toBeGreaterThanOrEqual(quickS);
+    expect(result.missionS).toBeLessThan(quickS + 1);
+    // Every step of the ground script ran (and the storm's and the replay's checks with them), and held.
+    expect(result.checks.length).toBeGreaterThan(scenario.ground.length);
+    expect(result.checks.filter((c) => !c.passed)).toEqual([]);
+  }, 120_000);
 });
 
 describe('skynode fsw --clock-follow', () => {
