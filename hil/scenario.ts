@@ -363,7 +363,7 @@ export const QUICK_MIN_S = 1200;
 export const QUICK_MARGIN_S = 300;
 
 /**
- * The span of a quick run (`hil run --quick`, the script checked in seconds rather than a minute): up to
+ * The span of a quick run (`hil run --quick`, what CI runs for a seed with a ground script): up to
  * QUICK_MARGIN_S after the last fault or ground step, at least QUICK_MIN_S, at most the whole scenario. A quick
  * run checks the limits and the ground script; the score against the optimum needs whole orbits, so a quick run
  * has none.

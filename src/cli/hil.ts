@@ -37,7 +37,7 @@ link loss, uplink replay, command storm, flight software crash and restart), run
 progress on stderr and prints the figures and every check; it passes when the junction and battery criteria,
 the score (a run of the whole scenario only) and every ground check hold and the flight software exits 0.
 --quick runs up to 5 minutes after the scenario's last scripted moment (at least 20 minutes), without a score
-(CI runs every seed in full). With --device-port and --ground-port it is a bench: the devices and the ground on
+(what CI runs for the seeds with a ground script). With --device-port and --ground-port it is a bench: the devices and the ground on
 real serial ports, in real time, against a board running 'skynode fsw --board sim-serial' with the same keys.
 
 Options:
