@@ -20,11 +20,15 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function run(
-  args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
-): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export interface RunOptions {
+  readonly input?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The `skynode` command to run (default: this checkout's bin/skynode.js, the sources through tsx). */
+  readonly bin?: string;
+}
+
+export function run(args: readonly string[], options: RunOptions = {}): Running {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: 'pipe',
@@ -84,7 +88,7 @@ export function run(
 }
 
 /** Runs to completion and returns exit code and output. */
-export async function runToEnd(args: readonly string[], options: { input?: string } = {}) {
+export async function runToEnd(args: readonly string[], options: RunOptions = {}) {
   const running = run(args, options);
   const { code } = await running.exited;
   return { code, stdout: running.lines.join('\n'), stderr: running.stderr.join('') };
