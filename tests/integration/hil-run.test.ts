@@ -35,12 +35,13 @@ describe('skynode hil run', () => {
     ]);
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toMatch(/^PASS$/m);
-    expect(stdout).toMatch(/^mission time +120\.0 s$/m);
+    // Whole steps of the scenario's 333 ms: 361 of them.
+    expect(stdout).toMatch(/^mission time +120\.2 s$/m);
     expect(stdout).toMatch(/^flight software +exit 0$/m);
     // Part of a scenario: no score (the optimum needs whole orbits).
     expect(stdout).toMatch(/^score +none/m);
     const realS = Number(/^real time +([\d.]+) s$/m.exec(stdout)?.[1]);
-    const speedup = Number(/^speed-up +x([\d.]+) \(250 ms steps\)$/m.exec(stdout)?.[1]);
+    const speedup = Number(/^speed-up +x([\d.]+) \(333 ms steps\)$/m.exec(stdout)?.[1]);
     expect(realS).toBeLessThan(120);
     expect(speedup).toBeGreaterThan(1);
     // Not a terminal: one progress line every 10 %.
@@ -172,9 +173,10 @@ describe('skynode hil run', () => {
       scenario: 'leo-550-beta0',
       passed: true,
       score: null,
-      stepMs: 250,
-      missionS: 30,
+      stepMs: 333,
     });
+    // Whole steps: 91 of 333 ms.
+    expect(result.missionS).toBeCloseTo(30.303, 3);
     expect(result.trace).toBeUndefined();
     expect(Array.isArray(result.checks)).toBe(true);
 
